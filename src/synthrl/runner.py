@@ -1,0 +1,120 @@
+"""`synthrl run` and `synthrl status` as library functions: load and check everything before the
+first model call, run the stages, save and show the accounting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from synthrl import report_tables
+from synthrl.artifacts import RunDir, write_json
+from synthrl.config import RunConfig, parse_overrides, resolve_config
+from synthrl.errors import SynthRLError
+from synthrl.llm.cache import CallCache
+from synthrl.llm.registry import open_llm, parse_spec
+from synthrl.llm.usage import Ledger, load_prices
+from synthrl.paths import default_cache_path
+from synthrl.pipeline import ModelPool, StageReport, run_pipeline, select_stages, write_run_info
+from synthrl.stages import STAGES
+from synthrl.task import Task, load_task
+
+
+@dataclass
+class RunOptions:
+    task_file: Path
+    out: Path | None = None
+    preset: str = "paper"
+    base: str | None = None
+    instructor: str | None = None
+    overrides: list[str] = field(default_factory=list)
+    start: str | None = None
+    stop: str | None = None
+    force: bool = False
+    cache_path: Path | None = None
+    use_cache: bool = True
+
+
+def prepare_run(options: RunOptions) -> tuple[Task, RunConfig, RunDir]:
+    """Validate the task file, the configuration and the model specs (no model is touched)."""
+    task = load_task(options.task_file)
+    overrides = parse_overrides(options.overrides)
+    models = overrides.setdefault("models", {})
+    if options.base:
+        models["base"] = options.base
+    if options.instructor:
+        models["instructor"] = options.instructor
+    config = resolve_config(options.preset, task.settings, overrides, source=str(options.task_file))
+    for spec in (config.models.instructor, config.models.base):
+        parse_spec(spec)
+    select_stages(STAGES, options.start, options.stop)
+    out = options.out or Path("runs") / task.name
+    return task, config, RunDir(out)
+
+
+def run_task(
+    options: RunOptions, console: Console, show_progress: bool = True
+) -> list[StageReport]:
+    """Run the pipeline for `options`, print per-stage lines and the usage table."""
+    task, config, run = prepare_run(options)
+    write_run_info(run, options.task_file, task, config)
+    cache = CallCache(options.cache_path or default_cache_path()) if options.use_cache else None
+    ledger = Ledger(load_prices(config.llm.prices_file))
+    pool = ModelPool(config, lambda spec: open_llm(spec, config.llm, cache, ledger, show_progress))
+    console.print(
+        f"run [bold]{run.root}[/] task [bold]{task.name}[/] preset [bold]{config.preset}[/]"
+    )
+
+    def on_stage(report: StageReport) -> None:
+        counts = ", ".join(f"{k} {v}" for k, v in report.manifest.get("counts", {}).items())
+        mark = "[green]done[/]" if report.status == "ran" else "[dim]skipped (unchanged)[/]"
+        console.print(f"  {report.stage:<10} {mark}  {counts}")
+
+    try:
+        reports = run_pipeline(
+            STAGES,
+            task,
+            config,
+            run,
+            pool,
+            ledger,
+            start=options.start,
+            stop=options.stop,
+            force=options.force,
+            on_stage=on_stage,
+        )
+    finally:
+        pool.close()
+        _save_usage(run, ledger)
+        if cache is not None:
+            cache.close()
+        console.print(report_tables.usage_table(ledger))
+    return reports
+
+
+def _save_usage(run: RunDir, ledger: Ledger) -> None:
+    """Append this invocation's usage to the run's usage log (usage.json, a list of rows)."""
+    path = run.root / "usage.json"
+    history: list[Any] = []
+    if path.exists():
+        import json
+
+        try:
+            history = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            history = []
+    write_json(path, history + ledger.to_json())
+
+
+def load_status(run_dir: Path) -> list[dict[str, Any]]:
+    """One row per pipeline stage: its manifest, or None if it has not finished."""
+    run = RunDir(run_dir)
+    if not (run.root / "run.json").exists():
+        raise SynthRLError(
+            f"{run_dir} is not a run directory (no run.json); start one with `synthrl run`."
+        )
+    return [
+        {"stage": s.name, "summary": s.summary, "manifest": run.manifest(s.name)} for s in STAGES
+    ]

@@ -1,0 +1,145 @@
+"""Task definitions: the paper's three instructions, how answers are judged, optional demos.
+
+A task file is YAML; `load_task(path)` validates it and raises `TaskFileError` (exit code 2) naming
+the file, the field and the fix. `synthrl validate TASK.yaml` runs the same check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from synthrl.schema import load_yaml_mapping, validate
+
+AnswerKind = Literal["number", "math", "choice", "yes_no", "label", "text"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AnswerSpec(_Strict):
+    """How an answer is extracted from a completion and compared with the gold answer."""
+
+    kind: AnswerKind = Field(description="number, math, choice, yes_no, label or text.")
+    letters: str | None = Field(
+        None,
+        description="choice only: the option letters in order, e.g. 'ABCD' (default) or 'ABC'.",
+    )
+    labels: list[str] | None = Field(
+        None, description="label only: the label set, e.g. [entailment, neutral, contradiction]."
+    )
+    synonyms: dict[str, list[str]] = Field(
+        default_factory=dict, description="label only: other words accepted for each label."
+    )
+
+    @field_validator("letters")
+    @classmethod
+    def _letters_ok(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Z]{2,26}", value):
+            raise ValueError("must be 2 to 26 capital letters such as 'ABCD'")
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(f"letters repeat in {value!r}; list each option letter once")
+        return value
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> AnswerSpec:
+        if self.kind == "label":
+            if not self.labels or len(self.labels) < 2:
+                raise ValueError("kind 'label' needs `labels:` with at least two labels")
+            lowered = [label.strip().lower() for label in self.labels]
+            if len(set(lowered)) != len(lowered) or "" in lowered:
+                raise ValueError("`labels` must be distinct, non-empty words")
+            unknown = set(self.synonyms) - set(self.labels)
+            if unknown:
+                raise ValueError(f"`synonyms` names labels not in `labels`: {sorted(unknown)}")
+        elif self.labels is not None or self.synonyms:
+            raise ValueError(f"`labels`/`synonyms` apply to kind 'label' only, not {self.kind!r}")
+        if self.letters is not None and self.kind != "choice":
+            raise ValueError(f"`letters` applies to kind 'choice' only, not {self.kind!r}")
+        return self
+
+    def options(self) -> dict[str, Any]:
+        """Keyword options for `synthrl.answers` (choice letters, label set)."""
+        if self.kind == "choice":
+            return {"letters": self.letters or "ABCD"}
+        if self.kind == "label":
+            return {"labels": list(self.labels or []), "synonyms": dict(self.synonyms)}
+        return {}
+
+
+class Demo(_Strict):
+    """One demonstration example (the paper's optional D_example)."""
+
+    input: str = Field(min_length=1)
+    output: str = Field(min_length=1)
+
+
+class LibrarySpec(_Strict):
+    """The passage library that grounds generation (default: the embedded Wikipedia intros)."""
+
+    source: str = Field(
+        "embedded",
+        description="'embedded', a JSONL/Parquet file or folder of them, or 'hf:DATASET_NAME'.",
+    )
+    text_field: str = Field("text", description="Field holding the passage text.")
+    title_field: str | None = Field("title", description="Field holding a title, if any.")
+
+
+class EvaluationSpec(_Strict):
+    """The real held-out data the trained model is measured on."""
+
+    benchmark: str | None = Field(
+        None, description="A built-in benchmark name (gsm8k, math500, logiqa, medqa)."
+    )
+    path: str | None = Field(None, description="A JSONL/Parquet file, relative to the task file.")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="Field mapping: question, options, answer."
+    )
+    limit: int | None = Field(None, gt=0, description="Evaluate on the first N items only.")
+
+
+class Task(_Strict):
+    """A task definition (paper section 4, appendix A.5)."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Short name, e.g. gsm8k."
+    )
+    description: str = Field(min_length=10, description="Task description instruction (I_des).")
+    input_format: str | None = Field(None, description="Input format instruction (I_input).")
+    output_format: str = Field(min_length=3, description="Output format instruction (I_output).")
+    answer: AnswerSpec
+    demos: list[Demo] = Field(default_factory=list, description="Optional demonstration examples.")
+    keywords: list[str] = Field(
+        default_factory=list, description="Optional domain keywords, added to the instructor's."
+    )
+    library: LibrarySpec = Field(default_factory=LibrarySpec)
+    evaluation: EvaluationSpec | None = None
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Overrides of the run configuration (see `synthrl config`).",
+    )
+
+    @field_validator("input_format")
+    @classmethod
+    def _none_means_none(cls, value: str | None) -> str | None:
+        return None if value is None or value.strip().lower() in ("", "none") else value
+
+    def fingerprint(self) -> str:
+        """A content hash of everything that shapes generated data (settings excluded)."""
+        payload = self.model_dump(exclude={"settings", "evaluation"})
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def load_task(path: str | Path) -> Task:
+    """Load and validate a task file; raise TaskFileError with every problem and its fix."""
+    path = Path(path)
+    data = load_yaml_mapping(path)
+    data.setdefault("name", re.sub(r"[^A-Za-z0-9_.-]", "-", path.stem))
+    return validate(Task, data, str(path))

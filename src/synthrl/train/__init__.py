@@ -1,0 +1,1 @@
+"""Training adapters: TRL GRPO / SFT on one machine, veRL export for clusters."""
