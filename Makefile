@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
+# Tests and the demo never download from a model hub (the embedded models come from PyPI).
+export HF_HUB_OFFLINE = 1
+export TRANSFORMERS_OFFLINE = 1
 
 .PHONY: demo test lint bench clean-venv
 

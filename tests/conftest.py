@@ -46,3 +46,11 @@ def base_gguf() -> Path:
     from synthrl.models import prepare_gguf
 
     return prepare_gguf("base")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test may download from a model hub: the embedded models come from PyPI packages."""
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

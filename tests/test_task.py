@@ -13,6 +13,7 @@ from synthrl.task import load_task
 from tests.conftest import EXAMPLES, GOOD_TASK
 
 PAPER_TASKS = {"gsm8k", "math", "gpqa", "logiqa", "medqa", "mednli", "cqa", "cfa"}
+# The paper's eight, plus gsm8k-demos (two hand-written demos: the pattern stage runs).
 
 
 def test_all_eight_paper_tasks_ship_and_validate() -> None:

@@ -81,6 +81,34 @@ def run(
 
 
 @app.command()
+def judge(
+    kind: Annotated[str, typer.Option(help="number, math, choice, yes_no, label or text.")],
+    gold: Annotated[str, typer.Option(help="The correct answer.")],
+    opt: Annotated[
+        list[str] | None,
+        typer.Option("--opt", help="Checker option KEY=VALUE, e.g. letters=ABC (repeatable)."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show what was extracted.")
+    ] = False,
+) -> None:
+    """Judge a completion read from stdin against GOLD: exit 0 if correct, 1 if not."""
+    from synthrl.answers import AnswerOptionError, explain, parse_cli_options
+    from synthrl.answers import judge as judge_answer
+
+    completion = sys.stdin.read()
+    try:
+        opts = parse_cli_options(kind, opt or [])
+        correct = judge_answer(completion, gold, kind, **opts)  # type: ignore[arg-type]
+        if verbose:
+            console.print(explain(completion, gold, kind, **opts))  # type: ignore[arg-type]
+    except AnswerOptionError as err:
+        raise SynthRLError(str(err), exit_code=2) from None
+    console.print("correct" if correct else "wrong")
+    raise typer.Exit(0 if correct else 1)
+
+
+@app.command()
 def status(run_dir: Annotated[Path, typer.Argument(help="A run directory.")]) -> None:
     """Show each stage of a run: done or not, counts, drop reasons, tokens, cost and time."""
     from synthrl.runner import load_status
@@ -121,6 +149,61 @@ def show_config(
     settings = load_task(task_file).settings if task_file else {}
     config = resolve_config(preset, settings, parse_overrides(set_ or []))
     console.print(yaml.safe_dump(config.model_dump(), sort_keys=False), end="", markup=False)
+
+
+export_app = typer.Typer(help="Export a run's data for other engines.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("verl")
+def export_verl_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory whose select stage finished.")],
+    out: Annotated[Path | None, typer.Option(help="Folder (default RUN/export/verl).")] = None,
+    base: Annotated[
+        str | None, typer.Option(help="Model to train (default: the run's base).")
+    ] = None,
+) -> None:
+    """Write veRL's parquet, a reward file calling synthrl's checker, and a GRPO launch script."""
+    from synthrl.runner import export_verl
+
+    for name, path in export_verl(run_dir, out, base).items():
+        console.print(f"[green]wrote[/] {name}: {path}")
+
+
+@app.command()
+def train(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory whose select stage finished.")],
+    engine: Annotated[str, typer.Option(help="trl (this machine) or verl (Ray cluster).")] = "trl",
+    algo: Annotated[str | None, typer.Option(help="grpo or sft (baseline).")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Train on a human-labelled JSONL instead.")
+    ] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Train the run's base model on its selected samples (resumes from the last checkpoint)."""
+    from synthrl.runner import RunOptions, export_verl, load_run, run_task
+    from synthrl.train.verl import launch
+
+    if engine == "verl":
+        files = export_verl(run_dir)
+        raise typer.Exit(launch(files["script"]))
+    if engine != "trl":
+        raise SynthRLError(f"unknown engine {engine!r}: use trl or verl.")
+    _, config, _, task_file = load_run(run_dir)
+    extra = list(set_ or [])
+    if algo:
+        extra.append(f"train.algo={algo}")
+    if data:
+        extra.append(f"train.data={data.resolve()}")
+    options = RunOptions(
+        task_file=task_file,
+        out=run_dir,
+        preset=config.preset,
+        overrides=extra,
+        stop="train",
+        saved_config=config,
+    )
+    run_task(options, console)
 
 
 @models_app.command("list")

@@ -65,12 +65,39 @@ class VerifyConfig(_Section):
     max_tokens: int = Field(1024, ge=16)
 
 
+class QualityConfig(_Section):
+    near_duplicate: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Drop inputs whose MinHash Jaccard with an earlier one is above.",
+    )
+    contamination: list[str] = Field(
+        default_factory=list,
+        description="Evaluation JSONL files; samples sharing a 13-gram with them are dropped.",
+    )
+
+
+class ProbeConfig(_Section):
+    max_tokens: int = Field(1024, ge=16, description="Base-model tokens for the greedy probe.")
+
+
+class AdaptConfig(_Section):
+    enabled: bool = Field(True, description="Rewrite solved harder and unsolved easier (4.2).")
+    temperature: float = Field(0.7, ge=0)
+    max_tokens: int = Field(1024, ge=16)
+
+
 class ScoreConfig(_Section):
     samples: int = Field(64, ge=1, description="Base-model completions per sample, L (paper: 64).")
     temperature: float = Field(0.7, ge=0, description="Sampling temperature (paper: 0.7).")
     max_tokens: int = Field(1024, ge=16)
     adaptive: bool = Field(
-        False, description="Stop sampling early once a sample's side of the cut is clear."
+        False, description="Sample in rounds; stop a sample once its side of the cut is clear."
+    )
+    round_size: int = Field(4, ge=1, description="Completions per sample per adaptive round.")
+    delta: float = Field(
+        0.05, gt=0, lt=0.5, description="Adaptive: stop once the other side's chance is below this."
     )
 
 
@@ -82,18 +109,44 @@ class SelectConfig(_Section):
 
 
 class TrainConfig(_Section):
-    engine: Literal["trl", "verl"] = "trl"
-    algo: Literal["grpo", "sft"] = "grpo"
-    learning_rate: float = Field(1e-6, gt=0)
+    engine: Literal["trl", "verl"] = Field("trl", description="trl (one machine) or verl (Ray).")
+    algo: Literal["grpo", "sft"] = Field("grpo", description="grpo (paper) or the sft baseline.")
+    data: str | None = Field(
+        None, description="Train on this human-labelled JSONL/Parquet file instead (baselines)."
+    )
+    data_fields: dict[str, str] = Field(
+        default_factory=dict, description="Field mapping for `data`: question, answer, solution."
+    )
+    data_limit: int | None = Field(None, ge=1, description="Use the first N rows of `data`.")
+    learning_rate: float = Field(1e-6, gt=0, description="GRPO learning rate (paper: 1e-6).")
     num_generations: int = Field(16, ge=2, description="Completions per prompt (GRPO group size).")
-    prompts_per_step: int = Field(64, ge=1, description="Prompts per optimizer step.")
-    max_completion_tokens: int = Field(2048, ge=8)
-    beta: float = Field(0.01, ge=0, description="KL coefficient.")
-    epochs: float = Field(5, gt=0)
+    prompts_per_step: int = Field(64, ge=1, description="Prompts per optimizer step (paper: 64).")
+    micro_batch_prompts: int = Field(
+        1, ge=1, description="Prompts per forward pass per device; the rest is accumulated."
+    )
+    max_completion_tokens: int = Field(2048, ge=8, description="Max response tokens (paper: 2048).")
+    beta: float = Field(0.01, ge=0, description="KL coefficient (paper: 0.01).")
+    loss_type: Literal["bnpo", "grpo", "dapo", "dr_grpo"] = Field(
+        "bnpo",
+        description="TRL loss aggregation. bnpo = token mean over the batch, as the paper's "
+        "TinyZero/veRL GRPO did; grpo = per-sequence mean (DeepSeekMath).",
+    )
+    epochs: float = Field(5, gt=0, description="Passes over the training set (paper: 5).")
+    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps.")
     temperature: float = Field(1.2, gt=0, description="Rollout temperature (paper A.3: 1.2).")
-    lora: bool = False
+    lora: bool = Field(False, description="Train a LoRA adapter (merged into the saved model).")
     lora_r: int = Field(16, ge=1)
     format_reward: float = Field(0.1, ge=0, description="Bonus for the required answer format.")
+    save_steps: int = Field(50, ge=1, description="Checkpoint every N steps (resume point).")
+    report_to: list[str] = Field(
+        default_factory=list, description="Also log to these: tensorboard, wandb."
+    )
+    vllm: bool = Field(False, description="Generate rollouts with vLLM (GPU, TRL colocate mode).")
+    sft_learning_rate: float = Field(2e-5, gt=0, description="SFT baseline (paper A.3: 2e-5).")
+    sft_weight_decay: float = Field(0.01, ge=0)
+    sft_batch_size: int = Field(64, ge=1)
+    sft_epochs: float = Field(3, gt=0)
+    seed: int = 42
 
 
 class RunConfig(_Section):
@@ -104,6 +157,9 @@ class RunConfig(_Section):
     retrieve: RetrieveConfig = RetrieveConfig()
     generate: GenerateConfig = GenerateConfig()
     verify: VerifyConfig = VerifyConfig()
+    quality: QualityConfig = QualityConfig()
+    probe: ProbeConfig = ProbeConfig()
+    adapt: AdaptConfig = AdaptConfig()
     score: ScoreConfig = ScoreConfig()
     select: SelectConfig = SelectConfig()
     train: TrainConfig = TrainConfig()
@@ -117,8 +173,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "llm": {"context": 2048},
         "keywords": {"count": 8, "max_tokens": 256},
         "retrieve": {"per_keyword": 3},
-        "generate": {"n": 16, "max_tokens": 384},
-        "verify": {"k": 4, "max_tokens": 256},
+        "generate": {"n": 8, "max_tokens": 320},
+        "verify": {"k": 3, "max_tokens": 256},
+        "probe": {"max_tokens": 256},
+        "adapt": {"max_tokens": 320},
         "score": {"samples": 8, "max_tokens": 160, "adaptive": True},
         "select": {"m": 8},
         "train": {
@@ -129,6 +187,8 @@ PRESETS: dict[str, dict[str, Any]] = {
             "epochs": 1,
             "temperature": 1.0,
             "lora": True,
+            "save_steps": 2,
+            "sft_batch_size": 4,
         },
     },
 }

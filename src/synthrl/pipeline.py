@@ -44,6 +44,7 @@ class StageContext:
     out_dir: Path
     stage: str
     models: ModelPool
+    fingerprint: str = ""
 
     def generate(self, role: str, requests: Sequence[Request], desc: str = "") -> list[Result]:
         """Generate with the `instructor` or `base` model; cached and accounted to this stage."""
@@ -166,7 +167,7 @@ def _run_stage(
             raise SynthRLError(f"stage {stage.name!r} needs {name!r}, which has not finished")
     out_dir = run.begin(stage.name)
     started = time.time()
-    ctx = StageContext(task, config, run, out_dir, stage.name, models)
+    ctx = StageContext(task, config, run, out_dir, stage.name, models, print_fp)
     output = stage.run(ctx)
     usage = [row for row in ledger.to_json() if row["stage"] == stage.name]
     manifest = {

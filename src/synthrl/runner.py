@@ -11,13 +11,14 @@ from rich.console import Console
 
 from synthrl import report_tables
 from synthrl.artifacts import RunDir, write_json
-from synthrl.config import RunConfig, parse_overrides, resolve_config
+from synthrl.config import RunConfig, deep_merge, parse_overrides, resolve_config
 from synthrl.errors import SynthRLError
 from synthrl.llm.cache import CallCache
 from synthrl.llm.registry import open_llm, parse_spec
 from synthrl.llm.usage import Ledger, load_prices
 from synthrl.paths import default_cache_path
 from synthrl.pipeline import ModelPool, StageReport, run_pipeline, select_stages, write_run_info
+from synthrl.schema import validate
 from synthrl.stages import STAGES
 from synthrl.task import Task, load_task
 
@@ -35,6 +36,7 @@ class RunOptions:
     force: bool = False
     cache_path: Path | None = None
     use_cache: bool = True
+    saved_config: RunConfig | None = None  # resume an existing run with its own settings
 
 
 def prepare_run(options: RunOptions) -> tuple[Task, RunConfig, RunDir]:
@@ -46,7 +48,13 @@ def prepare_run(options: RunOptions) -> tuple[Task, RunConfig, RunDir]:
         models["base"] = options.base
     if options.instructor:
         models["instructor"] = options.instructor
-    config = resolve_config(options.preset, task.settings, overrides, source=str(options.task_file))
+    if options.saved_config is not None:  # an existing run: its settings, then the overrides
+        data = deep_merge(options.saved_config.model_dump(), overrides)
+        config = validate(RunConfig, data, str(options.task_file), prefix="settings.")
+    else:
+        config = resolve_config(
+            options.preset, task.settings, overrides, source=str(options.task_file)
+        )
     for spec in (config.models.instructor, config.models.base):
         parse_spec(spec)
     select_stages(STAGES, options.start, options.stop)
@@ -118,3 +126,39 @@ def load_status(run_dir: Path) -> list[dict[str, Any]]:
     return [
         {"stage": s.name, "summary": s.summary, "manifest": run.manifest(s.name)} for s in STAGES
     ]
+
+
+def load_run(run_dir: Path) -> tuple[Task, RunConfig, RunDir, Path]:
+    """The task, configuration and task file of an existing run directory."""
+    import json
+
+    run = RunDir(run_dir)
+    info_path = run.root / "run.json"
+    if not info_path.exists():
+        raise SynthRLError(
+            f"{run_dir} is not a run directory (no run.json); start one with `synthrl run`."
+        )
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    task_file = Path(info["task_file"])
+    if not task_file.exists():
+        task_file = run.root / "task.yaml"
+    config = RunConfig.model_validate(info["config"])
+    return load_task(task_file), config, run, task_file
+
+
+def export_verl(run_dir: Path, out: Path | None = None, base: str | None = None) -> dict[str, Path]:
+    """Write the veRL export of a run's selected samples (see synthrl.train.verl)."""
+    from synthrl.train.data import rows_from_selected
+    from synthrl.train.model_path import trainable_path
+    from synthrl.train.verl import write_export
+
+    task, config, run, _ = load_run(run_dir)
+    selected = run.rows("select", "selected.jsonl")
+    if not selected:
+        raise SynthRLError(f"{run_dir}: the selection is empty; nothing to export.")
+    spec = base or config.models.base
+    kind, rest = parse_spec(spec)
+    model_path = rest if kind in ("hf", "vllm") else trainable_path(spec)
+    rows = rows_from_selected(task, selected, "grpo")
+    folder = out or run.root / "export" / "verl"
+    return write_export(folder, config, task.name, rows, [s["id"] for s in selected], model_path)

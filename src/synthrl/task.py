@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from synthrl.schema import load_yaml_mapping, validate
 
@@ -124,6 +124,12 @@ class Task(_Strict):
         default_factory=dict,
         description="Overrides of the run configuration (see `synthrl config`).",
     )
+    _base_dir: Path | None = PrivateAttr(None)
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The task file's folder: relative paths in the file are resolved against it."""
+        return self._base_dir
 
     @field_validator("input_format")
     @classmethod
@@ -142,4 +148,6 @@ def load_task(path: str | Path) -> Task:
     path = Path(path)
     data = load_yaml_mapping(path)
     data.setdefault("name", re.sub(r"[^A-Za-z0-9_.-]", "-", path.stem))
-    return validate(Task, data, str(path))
+    task = validate(Task, data, str(path))
+    task._base_dir = path.resolve().parent
+    return task

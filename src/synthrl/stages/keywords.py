@@ -19,10 +19,12 @@ from synthrl.task import Task
 
 PROMPT = (
     "You are an expert in the domain of the task below. List {count} domain-specific keywords "
-    "that name the knowledge needed to write and solve new examples of this task: topics, "
-    "concepts, entities and skills. They will be used to search an encyclopedia for relevant "
-    "passages, so prefer concrete nouns and short noun phrases (one to three words), each "
-    "distinct.\n\nTask description: {description}\n{demos}\n"
+    "that name the subject matter of its examples: the topics, concepts, entities and real-world "
+    "settings that questions of this task are about, not words for the task's procedure (such "
+    "as 'solve', 'read' or 'step by step'). They will be used to search an encyclopedia for "
+    "passages to write new examples from, so prefer concrete nouns and short noun phrases (one "
+    "to three words), each distinct.\n\n"
+    "Task description: {description}\n{demos}\n"
     'Output only a JSON list of strings, e.g. ["keyword one", "keyword two"].'
 )
 

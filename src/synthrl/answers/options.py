@@ -1,0 +1,120 @@
+"""Answer kinds and their options: validation, normalisation, and parsing from CLI strings.
+
+Options (all keyword arguments of `extract`, `judge`, `majority_vote`, ...):
+
+- `strict` (bool): read only the required format marker (see `extract.required_format`).
+- `fmt` (`####` | `boxed` | `answer_tag`): override the required marker of the kind.
+- `letters` (str, default `ABCD`): the option letters of a `choice` question.
+- `options` (dict letter -> text): option texts, so that an answer written as text maps back.
+- `labels` (list of str; required for `label`): the label set, e.g. entailment/neutral/...
+- `synonyms` (dict label -> list of str): extra spellings of each label.
+- `rel_tol` (float, default 0): relative tolerance for `number` (exact rationals when 0).
+- `timeout` (float seconds, default 5): per-check limit for math-verify (`math`).
+- `use_pool` (bool, default True): run math-verify in the process pool (False: in-process).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, get_args
+
+Kind = Literal["number", "math", "choice", "yes_no", "label", "text"]
+KINDS: tuple[str, ...] = get_args(Kind)
+Opts = dict[str, Any]
+
+AMBIGUOUS = "\x00ambiguous"
+"""Returned by span readers when a span names two answers ("B or C"): extraction stops there."""
+
+_COMMON = {"strict", "fmt", "timeout", "use_pool"}
+ALLOWED: dict[str, frozenset[str]] = {
+    "number": frozenset(_COMMON | {"rel_tol"}),
+    "math": frozenset(_COMMON),
+    "choice": frozenset(_COMMON | {"letters", "options"}),
+    "yes_no": frozenset(_COMMON),
+    "label": frozenset(_COMMON | {"labels", "synonyms"}),
+    "text": frozenset(_COMMON),
+}
+_FORMATS = ("####", "boxed", "answer_tag")
+
+
+class AnswerOptionError(ValueError):
+    """An unknown kind, an unknown option, or an option value of the wrong shape."""
+
+
+def _letters(value: Any) -> str:
+    letters = "".join(str(x) for x in value) if not isinstance(value, str) else value
+    letters = letters.replace(",", "").replace(" ", "").upper()
+    if not letters or not letters.isalpha() or len(set(letters)) != len(letters):
+        raise AnswerOptionError(f"letters must be distinct letters such as 'ABCD', got {value!r}")
+    return letters
+
+
+def _pairs(value: Any, name: str) -> tuple[tuple[str, Any], ...]:
+    if isinstance(value, Mapping):
+        return tuple((str(k), v) for k, v in value.items() if v is not None)
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return tuple((str(k), v) for k, v in value)
+    raise AnswerOptionError(f"{name} must be a mapping, got {type(value).__name__}")
+
+
+def resolve(kind: str, opts: Mapping[str, Any]) -> Opts:
+    """Validate `opts` for `kind` and return them in hashable, normalised form."""
+    allowed = ALLOWED.get(kind)
+    if allowed is None:
+        raise AnswerOptionError(f"unknown answer kind {kind!r}; expected one of {', '.join(KINDS)}")
+    unknown = opts.keys() - allowed
+    if unknown:
+        raise AnswerOptionError(
+            f"unknown option(s) {sorted(unknown)} for kind {kind!r}; allowed: {sorted(allowed)}"
+        )
+    out: Opts = dict(opts)
+    if out.get("fmt") is not None and out["fmt"] not in _FORMATS:
+        raise AnswerOptionError(f"fmt must be one of {_FORMATS}, got {out['fmt']!r}")
+    if kind == "choice":
+        out["letters"] = _letters(out.get("letters") or "ABCD")
+        if out.get("options") is not None:
+            pairs = _pairs(out["options"], "options")
+            out["options"] = tuple((k.strip().upper(), str(v)) for k, v in pairs)
+    if kind == "label":
+        labels = out.get("labels")
+        if not labels or isinstance(labels, str | bytes):
+            raise AnswerOptionError(
+                "kind 'label' needs labels=[...], e.g. ['entailment', 'neutral', 'contradiction']"
+            )
+        out["labels"] = tuple(str(x) for x in labels)
+        if out.get("synonyms") is not None:
+            pairs = _pairs(out["synonyms"], "synonyms")
+            out["synonyms"] = tuple((k, tuple(str(s) for s in v)) for k, v in pairs)
+    return out
+
+
+def _cli_value(key: str, raw: str) -> Any:
+    """One CLI option value: JSON if it parses, comma lists for `labels`, else the string."""
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    if key == "labels" and isinstance(value, str):
+        return [x.strip() for x in value.split(",") if x.strip()]
+    if key in ("strict", "use_pool") and isinstance(value, str):
+        return value.lower() in ("1", "true", "yes", "on")
+    if key == "letters" and not isinstance(value, str):
+        return str(value)
+    return value
+
+
+def parse_cli_options(kind: str, items: Iterable[str]) -> Opts:
+    """Options from `KEY=VALUE` strings (for `synthrl judge --opt KEY=VALUE ...`), validated.
+
+    Values are JSON when they parse (`options={"A": "...", "B": "..."}`, `strict=true`),
+    comma-separated lists for `labels` (`labels=entailment,neutral,contradiction`), else strings.
+    """
+    opts: Opts = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise AnswerOptionError(f"expected KEY=VALUE, got {item!r}")
+        opts[key.strip()] = _cli_value(key.strip(), raw.strip())
+    resolve(kind, opts)
+    return opts

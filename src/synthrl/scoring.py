@@ -1,0 +1,181 @@
+"""Pass-rate scores (paper eq. 7), SelectTop, and adaptive early stopping.
+
+Equation 7: with c correct of L sampled completions, score = c / L if c > 0, else 1. SelectTop
+takes the M lowest scores: samples the base model solves sometimes, but rarely.
+
+Adaptive scoring (beyond the paper) samples in rounds and stops a sample once its side of the
+selection cut is clear, so the selected set matches full-L scoring at far fewer completions:
+
+- tau, the cut, is the M-th lowest current score estimate (never-solved samples count as 1).
+- A sample with c > 0 successes has the posterior Beta(1 + c, 1 + n - c) on its pass rate p; it
+  stops when P(p < tau) < delta (clearly above the cut: not selected) or P(p > tau) < delta
+  (clearly below: selected whatever its exact rank).
+- A never-solved sample would jump to the top of the ranking with one success, so it stops only
+  when the chance of any success in its remaining L - n draws is below delta. That chance uses an
+  empirical-Bayes prior fitted to all samples' tallies by EM: a point mass at p = 0 (unsolvable
+  or mislabelled samples) plus a Beta(a, b), so tasks with many truly unsolvable samples stop
+  them early, while a never-solved sample among mostly solvable ones keeps sampling.
+- When there are at most M samples, all are selected whatever their scores: one round suffices.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scipy.special import betaln
+from scipy.stats import beta as beta_dist
+
+
+def eq7_score(correct: int, attempts: int) -> float:
+    """The paper's equation 7: pass rate if ever solved, else 1."""
+    if attempts <= 0:
+        raise ValueError("a score needs at least one attempt")
+    return correct / attempts if correct > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class Ranked:
+    id: str
+    score: float
+    pass_rate: float
+    rank: int
+    selected: bool
+    reason: str
+
+
+def select_top(
+    rows: Sequence[tuple[str, int, int]], m: int, strategy: str = "potential"
+) -> list[Ranked]:
+    """Rank (id, correct, attempts) rows and mark the M selected.
+
+    potential: ascending eq. 7 score (the paper). easy: highest pass rate first. hard: lowest
+    pass rate first (never-solved included). all: every sample. Ties break by id.
+    """
+    scored = [(sid, eq7_score(c, n), c / n) for sid, c, n in rows]
+    if strategy == "potential":
+        order = sorted(scored, key=lambda r: (r[1], r[0]))
+    elif strategy == "easy":
+        order = sorted(scored, key=lambda r: (-r[2], r[0]))
+    elif strategy == "hard":
+        order = sorted(scored, key=lambda r: (r[2], r[0]))
+    elif strategy == "all":
+        order = sorted(scored, key=lambda r: r[0])
+    else:
+        raise ValueError(f"unknown selection strategy {strategy!r}")
+    take = len(order) if strategy == "all" else m
+    ranked = []
+    for rank, (sid, score, rate) in enumerate(order, 1):
+        selected = rank <= take
+        if selected:
+            reason = f"{strategy}: rank {rank} of {len(order)}"
+        else:
+            reason = f"rank {rank} is past M={m}"
+        if rate == 0:
+            reason += "; never solved (score 1)"
+        ranked.append(Ranked(sid, score, rate, rank, selected, reason))
+    return ranked
+
+
+@dataclass
+class Tally:
+    """Attempts and successes of one sample so far."""
+
+    attempts: int = 0
+    correct: int = 0
+    stopped: str = ""  # why sampling stopped early ("" while active or after all L)
+
+
+def fit_prior(tallies: Sequence[Tally], iterations: int = 25) -> Prior:
+    """Fit the zero-inflated Beta prior to all samples' tallies by EM.
+
+    Components: a point mass at p = 0 (unsolvable or mislabelled samples) with weight `zero`,
+    and Beta(a, b) for the rest, fitted by weighted moments of the observed pass rates.
+    """
+    seen = [t for t in tallies if t.attempts]
+    if len(seen) < 2:
+        return Prior(0.0, 1.0, 1.0)
+    zero, a, b = 0.5, 1.0, 1.0
+    for _ in range(iterations):
+        weights = []  # P(sample comes from the Beta component | its tally)
+        for t in seen:
+            if t.correct:
+                weights.append(1.0)
+                continue
+            beta_none = math.exp(betaln(a, b + t.attempts) - betaln(a, b))
+            weights.append((1 - zero) * beta_none / (zero + (1 - zero) * beta_none))
+        zero = 1 - sum(weights) / len(seen)
+        a, b = _weighted_beta_moments([t.correct / t.attempts for t in seen], weights, (a, b))
+    return Prior(min(max(zero, 0.0), 0.999), a, b)
+
+
+def _weighted_beta_moments(
+    rates: Sequence[float], weights: Sequence[float], fallback: tuple[float, float]
+) -> tuple[float, float]:
+    total = sum(weights)
+    if total < 1e-9:
+        return fallback
+    mean = sum(w * r for w, r in zip(weights, rates, strict=True)) / total
+    mean = min(max(mean, 1e-3), 1 - 1e-3)
+    var = sum(w * (r - mean) ** 2 for w, r in zip(weights, rates, strict=True)) / total
+    if var <= 1e-9 or var >= mean * (1 - mean):
+        return fallback
+    common = mean * (1 - mean) / var - 1
+    return max(mean * common, 0.05), max((1 - mean) * common, 0.05)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Zero-inflated Beta prior on pass rates: P(p = 0) = zero, else p ~ Beta(a, b)."""
+
+    zero: float
+    a: float
+    b: float
+
+
+def chance_of_any_success(attempts: int, remaining: int, prior: Prior) -> float:
+    """P(at least one success in `remaining` more draws | none in `attempts` so far)."""
+    beta_none = math.exp(betaln(prior.a, prior.b + attempts) - betaln(prior.a, prior.b))
+    from_beta = (1 - prior.zero) * beta_none / (prior.zero + (1 - prior.zero) * beta_none)
+    still_none = math.exp(
+        betaln(prior.a, prior.b + attempts + remaining) - betaln(prior.a, prior.b + attempts)
+    )
+    return from_beta * (1.0 - still_none)
+
+
+def current_cut(tallies: Sequence[Tally], m: int) -> float:
+    """The M-th lowest current score estimate (posterior mean if solved, else 1)."""
+    estimates = sorted((1 + t.correct) / (2 + t.attempts) if t.correct else 1.0 for t in tallies)
+    return estimates[min(m, len(estimates)) - 1]
+
+
+def update_stops(tallies: Sequence[Tally], total: int, m: int, delta: float) -> None:
+    """Mark samples whose side of the selection cut is settled (see the module docstring)."""
+    if len(tallies) <= m:
+        for t in tallies:
+            if not t.stopped and t.attempts < total:
+                t.stopped = "at most M samples: all selected"
+        return
+    tau = current_cut(tallies, m)
+    prior = fit_prior(tallies)
+    for t in tallies:
+        if t.stopped or t.attempts >= total:
+            continue
+        if t.correct == 0:
+            if chance_of_any_success(t.attempts, total - t.attempts, prior) < delta:
+                t.stopped = "never solved; a later success is unlikely"
+            continue
+        posterior = beta_dist(1 + t.correct, 1 + t.attempts - t.correct)
+        if posterior.cdf(tau) < delta:
+            t.stopped = "clearly above the cut"
+        elif posterior.sf(tau) < delta:
+            t.stopped = "clearly below the cut"
+
+
+def histogram(pass_rates: Sequence[float], bins: int = 10) -> list[int]:
+    """Counts of pass rates in `bins` equal bins over [0, 1] (1.0 in the last bin)."""
+    counts = [0] * bins
+    for rate in pass_rates:
+        counts[min(int(rate * bins), bins - 1)] += 1
+    return counts

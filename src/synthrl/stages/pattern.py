@@ -1,0 +1,56 @@
+"""pattern: with demos, the instructor summarises the generalised sample pattern P (paper 4.1,
+eq. 4, Table 1). Without demos the stage writes an empty pattern and makes no call.
+
+Writes `pattern/pattern.json` ({pattern, demos, reply}).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synthrl.artifacts import write_json
+from synthrl.config import RunConfig
+from synthrl.llm.base import Request
+from synthrl.pipeline import Stage, StageContext, StageOutput
+from synthrl.prompts import pattern_messages
+from synthrl.task import Task
+
+
+def run(ctx: StageContext) -> StageOutput:
+    if not ctx.task.demos:
+        write_json(ctx.out_dir / "pattern.json", {"pattern": None, "demos": 0, "reply": None})
+        return StageOutput({"pattern": 0}, notes=["no demos: no pattern (paper eq. 3)"])
+    cfg = ctx.config.generate
+    request = Request.chat(
+        pattern_messages(ctx.task),
+        temperature=cfg.temperature,
+        max_tokens=cfg.max_tokens,
+        seed=ctx.config.llm.seed,
+    )
+    reply = ctx.generate("instructor", [request], desc="pattern")[0].texts[0].strip()
+    write_json(
+        ctx.out_dir / "pattern.json",
+        {"pattern": reply, "demos": len(ctx.task.demos), "reply": reply},
+    )
+    return StageOutput({"pattern": 1 if reply else 0})
+
+
+def read_pattern(ctx: StageContext) -> str | None:
+    import json
+
+    data = json.loads((ctx.run.stage_dir("pattern") / "pattern.json").read_text(encoding="utf-8"))
+    return data.get("pattern") or None
+
+
+def settings(task: Task, config: RunConfig) -> dict[str, Any]:
+    return {
+        "instructor": config.models.instructor,
+        "demos": [d.model_dump() for d in task.demos],
+        "description": task.description,
+        "temperature": config.generate.temperature,
+        "max_tokens": config.generate.max_tokens,
+        "seed": config.llm.seed,
+    }
+
+
+STAGE = Stage("pattern", run, settings, summary="sample pattern P from demos (Table 1)")

@@ -1,0 +1,112 @@
+"""score: the base model samples L completions per synthetic sample at temperature 0.7; each is
+judged by the answer checker; score = pass rate, or 1 if never solved (paper 4.3, eq. 7).
+
+With `score.adaptive`, completions are drawn in rounds and a sample stops early once its side of
+the selection cut is clear (see `synthrl.scoring`). Each round's completions are cached per sample
+index, so a killed run replays finished rounds from the cache.
+
+Writes `score/scores.jsonl` ({id, origin, attempts, correct, score, pass_rate, stopped,
+completion_tokens, answers}) and `score/histograms.json` (pass-rate histograms, paper Fig. 3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synthrl.answers import extract, judge_many
+from synthrl.artifacts import write_json, write_jsonl
+from synthrl.config import RunConfig
+from synthrl.llm.base import Request
+from synthrl.pipeline import Stage, StageContext, StageOutput
+from synthrl.prompts import solve_messages
+from synthrl.samples import answer_options
+from synthrl.scoring import Tally, eq7_score, histogram, update_stops
+from synthrl.task import Task
+
+
+def run(ctx: StageContext) -> StageOutput:
+    cfg = ctx.config.score
+    samples = ctx.run.rows("adapt", "samples.jsonl")
+    tallies = [Tally() for _ in samples]
+    answers: list[list[str | None]] = [[] for _ in samples]
+    tokens = [0] * len(samples)
+    step = cfg.round_size if cfg.adaptive else cfg.samples
+    kind = ctx.task.answer.kind
+    while True:
+        active = [i for i, t in enumerate(tallies) if not t.stopped and t.attempts < cfg.samples]
+        if not active:
+            break
+        requests = [
+            Request.chat(
+                solve_messages(ctx.task, samples[i]["input"]),
+                n=min(step, cfg.samples - tallies[i].attempts),
+                temperature=cfg.temperature,
+                max_tokens=cfg.max_tokens,
+                seed=ctx.config.llm.seed,
+                first_sample=tallies[i].attempts,
+            )
+            for i in active
+        ]
+        done = tallies[active[0]].attempts
+        results = ctx.generate("base", requests, desc=f"score ({done}/{cfg.samples} per sample)")
+        for i, result in zip(active, results, strict=True):
+            opts = answer_options(ctx.task, samples[i]["input"])
+            verdicts = judge_many(result.texts, samples[i]["label"], kind, **opts)
+            tallies[i].attempts += len(verdicts)
+            tallies[i].correct += sum(verdicts)
+            tokens[i] += result.completion_tokens
+            answers[i] += [extract(t, kind, **opts) for t in result.texts]
+        if cfg.adaptive:
+            update_stops(tallies, cfg.samples, ctx.config.select.m, cfg.delta)
+    rows = [
+        {
+            "id": s["id"],
+            "origin": s["origin"],
+            "attempts": t.attempts,
+            "correct": t.correct,
+            "score": eq7_score(t.correct, t.attempts),
+            "pass_rate": t.correct / t.attempts,
+            "stopped": t.stopped,
+            "completion_tokens": tokens[i],
+            "answers": answers[i],
+        }
+        for i, (s, t) in enumerate(zip(samples, tallies, strict=True))
+    ]
+    write_jsonl(ctx.out_dir / "scores.jsonl", rows)
+    write_json(ctx.out_dir / "histograms.json", histograms(rows))
+    completions = sum(r["attempts"] for r in rows)
+    counts = {
+        "samples": len(rows),
+        "completions": completions,
+        "full_l_completions": cfg.samples * len(rows),
+        "never_solved": sum(r["correct"] == 0 for r in rows),
+    }
+    return StageOutput(counts)
+
+
+def histograms(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pass-rate histograms: initial samples vs the whole set after adaptation (Fig. 3)."""
+    initial = [r["pass_rate"] for r in rows if r["origin"] == "initial"]
+    return {
+        "bins": [round(i / 10, 1) for i in range(11)],
+        "initial": histogram(initial),
+        "after_adaptation": histogram([r["pass_rate"] for r in rows]),
+        "by_origin": {
+            origin: histogram([r["pass_rate"] for r in rows if r["origin"] == origin])
+            for origin in ("initial", "harder", "easier")
+        },
+    }
+
+
+def settings(task: Task, config: RunConfig) -> dict[str, Any]:
+    score = config.score.model_dump()
+    return {
+        "base": config.models.base,
+        "score": score,
+        "seed": config.llm.seed,
+        "m": config.select.m if config.score.adaptive else None,
+        "task": task.fingerprint(),
+    }
+
+
+STAGE = Stage("score", run, settings, inputs=("adapt",), summary="pass rate over L samples (eq. 7)")

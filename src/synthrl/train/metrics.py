@@ -1,0 +1,46 @@
+"""A TrainerCallback that appends each logged step's metrics to a JSON Lines file (for `status`
+and the report): reward mean/std, KL, completion length, loss, learning rate."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+KEEP = {
+    "loss": "loss",
+    "learning_rate": "learning_rate",
+    "reward": "reward",
+    "reward_std": "reward_std",
+    "kl": "kl",
+    "completions/mean_length": "completion_length",
+    "grad_norm": "grad_norm",
+    "entropy": "entropy",
+    "completions/clipped_ratio": "clipped_ratio",
+    "frac_reward_zero_std": "frac_reward_zero_std",
+}
+
+
+class MetricsFile(TrainerCallback):
+    """Write {step, epoch, time, <metrics>} per logging step to `path` (appends: resumes add on)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = time.time()
+
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        if not logs or not state.is_world_process_zero:
+            return
+        row: dict[str, Any] = {"step": state.global_step, "epoch": logs.get("epoch")}
+        for key, value in logs.items():
+            name = KEEP.get(key) or (key.replace("/", "_") if key.startswith("rewards/") else None)
+            if name is not None and isinstance(value, int | float):
+                row[name] = value
+        row["seconds"] = round(time.time() - self.started, 2)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")

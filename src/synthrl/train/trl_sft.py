@@ -1,0 +1,61 @@
+"""The SFT baseline (paper Table 3): TRL's SFTTrainer on the same selected samples with the
+instructor's reference solutions (paper A.3: lr 2e-5, weight decay 0.01, batch 64, 3 epochs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from synthrl.config import TrainConfig
+from synthrl.train.metrics import MetricsFile
+from synthrl.train.trl_grpo import (
+    _load_model,
+    _load_tokenizer,
+    last_checkpoint,
+    lora_config,
+    save_final,
+)
+
+
+def train_sft(
+    model_path: str, rows: list[dict[str, Any]], cfg: TrainConfig, out_dir: Path
+) -> dict[str, Any]:
+    import torch
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    micro = min(cfg.sft_batch_size, 8)
+    args = SFTConfig(
+        output_dir=str(out_dir / "checkpoints"),
+        learning_rate=cfg.sft_learning_rate,
+        weight_decay=cfg.sft_weight_decay,
+        per_device_train_batch_size=micro,
+        gradient_accumulation_steps=max(1, cfg.sft_batch_size // micro),
+        num_train_epochs=cfg.sft_epochs,
+        max_steps=cfg.max_steps or -1,
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        report_to=cfg.report_to or "none",
+        seed=cfg.seed,
+        bf16=torch.cuda.is_available(),
+        max_length=cfg.max_completion_tokens + 1024,
+    )
+    trainer = SFTTrainer(
+        model=_load_model(model_path),
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=_load_tokenizer(model_path),
+        peft_config=lora_config(cfg) if cfg.lora else None,
+        callbacks=[MetricsFile(out_dir / "metrics.jsonl")],
+    )
+    resume = last_checkpoint(out_dir)
+    result = trainer.train(resume_from_checkpoint=resume)
+    final = save_final(trainer, model_path, out_dir / "model", cfg.lora)
+    return {
+        "steps": trainer.state.global_step,
+        "resumed_from": resume,
+        "train_loss": result.training_loss,
+        "model": str(final),
+    }

@@ -1,0 +1,145 @@
+"""veRL (Ray + FSDP, multi-node) as a training engine: synthrl writes veRL's parquet schema, a
+reward file that calls synthrl's answer checker, and a launch script with GRPO overrides; the
+cluster runs veRL itself. `synthrl export verl RUN` writes them; `synthrl train RUN --engine verl`
+runs the script where veRL and a GPU are present (docs/training.md covers multi-node start).
+
+Row schema (veRL's RLHFDataset): data_source, prompt (chat messages), ability, reward_model
+{style: rule, ground_truth}, extra_info {index, id, kind, letters?, options?, labels?, ...}.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from synthrl.config import RunConfig
+from synthrl.errors import SynthRLError
+
+REWARD_FILE = '''"""veRL custom reward: synthrl's answer checker (from `synthrl export verl`)."""
+
+from synthrl.answers import compute_score as _synthrl_score
+
+
+def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
+    """veRL passes the response only (not the prompt) as `solution_str`."""
+    return _synthrl_score(data_source, solution_str, ground_truth, extra_info)
+'''
+
+
+def verl_rows(task_name: str, rows: list[dict[str, Any]], ids: list[str]) -> list[dict[str, Any]]:
+    """synthrl GRPO rows (see train.data) as veRL parquet rows."""
+    out = []
+    for index, (row, sample_id) in enumerate(zip(rows, ids, strict=True)):
+        extra: dict[str, Any] = {"index": index, "id": sample_id, "kind": row["kind"]}
+        for key in ("letters", "labels"):
+            if key in row:
+                extra[key] = row[key]
+        for key in ("options", "synonyms"):
+            if key in row:
+                extra[key] = json.loads(row[key])
+        out.append(
+            {
+                "data_source": f"synthrl/{task_name}",
+                "prompt": row["prompt"],
+                "ability": row["kind"],
+                "reward_model": {"style": "rule", "ground_truth": row["answer"]},
+                "extra_info": extra,
+            }
+        )
+    return out
+
+
+def overrides(config: RunConfig, data_dir: Path, model_path: str) -> list[str]:
+    """Hydra overrides for veRL's main_ppo: GRPO with the run's settings."""
+    t = config.train
+    train_file = data_dir / "train.parquet"
+    return [
+        "algorithm.adv_estimator=grpo",
+        "algorithm.use_kl_in_reward=False",
+        f"data.train_files={train_file}",
+        f"data.val_files={train_file}",
+        f"data.train_batch_size={t.prompts_per_step}",
+        "data.max_prompt_length=1024",
+        f"data.max_response_length={t.max_completion_tokens}",
+        "data.filter_overlong_prompts=True",
+        f"actor_rollout_ref.model.path={model_path}",
+        f"actor_rollout_ref.actor.optim.lr={t.learning_rate}",
+        f"actor_rollout_ref.actor.ppo_mini_batch_size={t.prompts_per_step}",
+        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
+        "actor_rollout_ref.actor.use_kl_loss=True",
+        f"actor_rollout_ref.actor.kl_loss_coef={t.beta}",
+        "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
+        "actor_rollout_ref.actor.loss_agg_mode=token-mean",
+        "actor_rollout_ref.actor.strategy=fsdp",
+        "actor_rollout_ref.rollout.name=vllm",
+        f"actor_rollout_ref.rollout.n={t.num_generations}",
+        f"actor_rollout_ref.rollout.temperature={t.temperature}",
+        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=8",
+        "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=8",
+        f"custom_reward_function.path={data_dir / 'reward.py'}",
+        "custom_reward_function.name=compute_score",
+        f"trainer.total_epochs={max(1, round(t.epochs))}",
+        "trainer.critic_warmup=0",
+        "trainer.logger=['console']",
+        f"trainer.default_local_dir={data_dir / 'checkpoints'}",
+        "trainer.n_gpus_per_node=${GPUS_PER_NODE:-1}",
+        "trainer.nnodes=${NNODES:-1}",
+    ]
+
+
+def write_export(
+    out_dir: Path,
+    config: RunConfig,
+    task_name: str,
+    rows: list[dict[str, Any]],
+    ids: list[str],
+    model_path: str,
+) -> dict[str, Path]:
+    """Write train.parquet, reward.py, overrides.txt and run_grpo.sh into `out_dir`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(verl_rows(task_name, rows, ids))
+    pq.write_table(table, out_dir / "train.parquet")
+    (out_dir / "reward.py").write_text(REWARD_FILE, encoding="utf-8")
+    lines = overrides(config, out_dir.resolve(), model_path)
+    (out_dir / "overrides.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    script = out_dir / "run_grpo.sh"
+    args = " \\\n    ".join(_shell_arg(line) for line in lines)
+    script.write_text(
+        "#!/usr/bin/env bash\n# GRPO with veRL on Ray (written by `synthrl export verl`).\n"
+        "# Multi-node: `ray start --head` on the first node, `ray start --address=HEAD:6379` on\n"
+        "# the others, then run this on the head with NNODES and GPUS_PER_NODE set.\n"
+        f'set -euo pipefail\npython3 -m verl.trainer.main_ppo \\\n    {args} "$@"\n',
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return {"parquet": out_dir / "train.parquet", "reward": out_dir / "reward.py", "script": script}
+
+
+def _shell_arg(line: str) -> str:
+    """Quote an override for bash, leaving ${VAR:-default} expansions live."""
+    if "${" in line:
+        return f'"{line}"'
+    return shlex.quote(line)
+
+
+def launch(script: Path) -> int:
+    """Run the launch script, or refuse clearly when veRL or a GPU is missing."""
+    if importlib.util.find_spec("verl") is None:
+        raise SynthRLError(
+            "veRL is not installed here: pip install 'synthrl[verl]' on the GPU nodes (veRL pins "
+            "its own transformers range), or copy the export folder to the cluster and run "
+            f"{script.name} there."
+        )
+    import torch
+
+    if not torch.cuda.is_available():
+        raise SynthRLError("veRL training needs CUDA GPUs; none is visible on this machine.")
+    return subprocess.call(["bash", str(script)], env=os.environ.copy())
