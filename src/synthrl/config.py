@@ -135,6 +135,9 @@ class TrainConfig(_Section):
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps.")
     temperature: float = Field(1.2, gt=0, description="Rollout temperature (paper A.3: 1.2).")
     lora: bool = Field(False, description="Train a LoRA adapter (merged into the saved model).")
+    gradient_checkpointing: bool = Field(
+        True, description="Recompute activations in backward (saves GPU memory, costs time)."
+    )
     lora_r: int = Field(16, ge=1)
     format_reward: float = Field(0.1, ge=0, description="Bonus for the required answer format.")
     save_steps: int = Field(50, ge=1, description="Checkpoint every N steps (resume point).")
@@ -189,6 +192,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "lora": True,
             "save_steps": 2,
             "sft_batch_size": 4,
+            "gradient_checkpointing": False,
         },
     },
 }

@@ -11,54 +11,63 @@ completion_tokens, answers}) and `score/histograms.json` (pass-rate histograms, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from synthrl.answers import extract, judge_many
 from synthrl.artifacts import write_json, write_jsonl
-from synthrl.config import RunConfig
-from synthrl.llm.base import Request
+from synthrl.config import RunConfig, ScoreConfig
+from synthrl.llm.base import Request, Result
 from synthrl.pipeline import Stage, StageContext, StageOutput
 from synthrl.prompts import solve_messages
 from synthrl.samples import answer_options
 from synthrl.scoring import Tally, eq7_score, histogram, update_stops
 from synthrl.task import Task
 
+Generate = Callable[[list[Request], str], list[Result]]
 
-def run(ctx: StageContext) -> StageOutput:
-    cfg = ctx.config.score
-    samples = ctx.run.rows("adapt", "samples.jsonl")
+
+def score_samples(
+    generate: Generate,
+    task: Task,
+    samples: list[dict[str, Any]],
+    cfg: ScoreConfig,
+    m: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Eq. 7 scores for `samples` (rounds and early stops when `cfg.adaptive`)."""
     tallies = [Tally() for _ in samples]
     answers: list[list[str | None]] = [[] for _ in samples]
     tokens = [0] * len(samples)
     step = cfg.round_size if cfg.adaptive else cfg.samples
-    kind = ctx.task.answer.kind
+    kind = task.answer.kind
     while True:
         active = [i for i, t in enumerate(tallies) if not t.stopped and t.attempts < cfg.samples]
         if not active:
             break
         requests = [
             Request.chat(
-                solve_messages(ctx.task, samples[i]["input"]),
+                solve_messages(task, samples[i]["input"]),
                 n=min(step, cfg.samples - tallies[i].attempts),
                 temperature=cfg.temperature,
                 max_tokens=cfg.max_tokens,
-                seed=ctx.config.llm.seed,
+                seed=seed,
                 first_sample=tallies[i].attempts,
             )
             for i in active
         ]
         done = tallies[active[0]].attempts
-        results = ctx.generate("base", requests, desc=f"score ({done}/{cfg.samples} per sample)")
+        results = generate(requests, f"score ({done}/{cfg.samples} per sample)")
         for i, result in zip(active, results, strict=True):
-            opts = answer_options(ctx.task, samples[i]["input"])
+            opts = answer_options(task, samples[i]["input"])
             verdicts = judge_many(result.texts, samples[i]["label"], kind, **opts)
             tallies[i].attempts += len(verdicts)
             tallies[i].correct += sum(verdicts)
             tokens[i] += result.completion_tokens
             answers[i] += [extract(t, kind, **opts) for t in result.texts]
         if cfg.adaptive:
-            update_stops(tallies, cfg.samples, ctx.config.select.m, cfg.delta)
-    rows = [
+            update_stops(tallies, cfg.samples, m, cfg.delta)
+    return [
         {
             "id": s["id"],
             "origin": s["origin"],
@@ -72,6 +81,16 @@ def run(ctx: StageContext) -> StageOutput:
         }
         for i, (s, t) in enumerate(zip(samples, tallies, strict=True))
     ]
+
+
+def run(ctx: StageContext) -> StageOutput:
+    cfg = ctx.config.score
+    samples = ctx.run.rows("adapt", "samples.jsonl")
+
+    def generate(requests: list[Request], desc: str) -> list[Result]:
+        return ctx.generate("base", requests, desc=desc)
+
+    rows = score_samples(generate, ctx.task, samples, cfg, ctx.config.select.m, ctx.config.llm.seed)
     write_jsonl(ctx.out_dir / "scores.jsonl", rows)
     write_json(ctx.out_dir / "histograms.json", histograms(rows))
     completions = sum(r["attempts"] for r in rows)

@@ -64,6 +64,7 @@ def grpo_args(cfg: TrainConfig, out_dir: Path, n_prompts: int) -> Any:
         save_steps=cfg.save_steps,
         save_total_limit=2,
         report_to=cfg.report_to or "none",
+        gradient_checkpointing=cfg.gradient_checkpointing,
         seed=cfg.seed,
         bf16=gpu,
         use_vllm=cfg.vllm,
@@ -93,10 +94,16 @@ def last_checkpoint(out_dir: Path) -> str | None:
 
 
 def train_grpo(
-    model_path: str, rows: list[dict[str, Any]], cfg: TrainConfig, out_dir: Path, kind: str
+    model_path: str,
+    rows: list[dict[str, Any]],
+    cfg: TrainConfig,
+    out_dir: Path,
+    kind: str,
+    extra_rewards: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Train, resuming from the last checkpoint in `out_dir`; save the final model to
-    `out_dir/model` (LoRA merged) and return a summary."""
+    `out_dir/model` (LoRA merged) and return a summary. `extra_rewards` are added to the answer
+    checker's reward (e.g. a length penalty)."""
     from datasets import Dataset
     from trl import GRPOTrainer
 
@@ -107,7 +114,7 @@ def train_grpo(
     dataset = Dataset.from_list(rows)
     trainer = GRPOTrainer(
         model=_load_model(model_path),
-        reward_funcs=[reward],
+        reward_funcs=[reward, *(extra_rewards or [])],
         args=args,
         train_dataset=dataset,
         processing_class=_load_tokenizer(model_path),

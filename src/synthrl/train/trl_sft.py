@@ -38,6 +38,7 @@ def train_sft(
         save_steps=cfg.save_steps,
         save_total_limit=2,
         report_to=cfg.report_to or "none",
+        gradient_checkpointing=cfg.gradient_checkpointing,
         seed=cfg.seed,
         bf16=torch.cuda.is_available(),
         max_length=cfg.max_completion_tokens + 1024,
