@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 
-.PHONY: demo test lint bench clean-venv
+.PHONY: demo test lint bench clean-venv verl-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,7 @@ demo: $(STAMP)
 	$(BIN)/synthrl models prepare
 	$(BIN)/synthrl run examples/tasks/gsm8k.yaml --preset cpu --out runs/demo
 	$(BIN)/synthrl status runs/demo
+	$(BIN)/synthrl report runs/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -38,6 +39,24 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script --quick || exit 1; done
+
+# make verl-check: check `synthrl export verl` against veRL itself, on CPU (not part of `make
+# test`). veRL pins transformers<5.11, so it lives in its own venv with synthrl installed
+# --no-deps (synthrl.answers needs only math-verify beyond veRL's own deps). Point VERL_VENV at
+# an existing veRL venv to reuse it.
+VERL_VENV ?= .venv-verl
+VERL_PY := $(VERL_VENV)/bin/python
+VERL_STAMP := $(VERL_VENV)/.installed-synthrl
+
+$(VERL_STAMP): pyproject.toml
+	test -x $(VERL_PY) || $(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_PY) -m pip install -q torch==2.13.0
+	$(VERL_PY) -m pip install -q verl==0.9.1 'math-verify>=0.7,<1'
+	$(VERL_PY) -m pip install -q --no-deps -e .
+	touch $(VERL_STAMP)
+
+verl-check: $(STAMP) $(VERL_STAMP)
+	SYNTHRL_VERL_PYTHON=$(abspath $(VERL_PY)) $(BIN)/python -m pytest -q -rs tests/verl_compat
 
 clean-venv:
 	rm -rf $(VENV)

@@ -82,11 +82,15 @@ def test_launch_script_overrides(tmp_path: Path) -> None:
         "data.max_response_length=2048",
         "actor_rollout_ref.rollout.temperature=1.2",
         "trainer.total_epochs=5",
-        "custom_reward_function.name=compute_score",
+        "reward.custom_reward_function.name=compute_score",
+        f"reward.custom_reward_function.path={tmp_path.resolve() / 'reward.py'}",
     ):
         assert override in text, override
     lines = (tmp_path / "overrides.txt").read_text().splitlines()
     assert all("=" in line for line in lines) and len(lines) == len(set(lines))
+    # veRL 0.9's main_ppo accepts the top-level `custom_reward_function` (a legacy key), then
+    # ignores it and scores with its default reward (checked against veRL by `make verl-check`).
+    assert not any(line.startswith("custom_reward_function.") for line in lines)
     json.dumps(lines)
 
 

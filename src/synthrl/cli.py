@@ -108,6 +108,69 @@ def judge(
     raise typer.Exit(0 if correct else 1)
 
 
+@app.command("eval")
+def eval_cmd(
+    model: Annotated[
+        str, typer.Argument(help="Model spec, e.g. embedded:base, hf:runs/x/train/model.")
+    ],
+    bench: Annotated[
+        str | None, typer.Option(help="Built-in: gsm8k, math500, logiqa, medqa.")
+    ] = None,
+    data: Annotated[
+        str | None, typer.Option(help="Your own JSONL/Parquet file or hf:NAME[@split].")
+    ] = None,
+    field: Annotated[
+        list[str] | None, typer.Option(help="Field mapping for --data: question=q, answer=a, ...")
+    ] = None,
+    task: Annotated[
+        Path | None, typer.Option(help="Task file for the prompt and answer kind.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="First N items only.")] = None,
+    seeds: Annotated[str, typer.Option(help="Comma-separated seeds (sampled mode).")] = "0,1,2",
+    temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 = sampled, per seed.")] = 0.0,
+    max_tokens: Annotated[int, typer.Option(help="Max completion tokens.")] = 512,
+    out: Annotated[
+        Path | None, typer.Option(help="Write results + per-item predictions (JSON).")
+    ] = None,
+) -> None:
+    """Zero-shot accuracy of MODEL on a benchmark (strict and lenient), mean +- std over seeds."""
+    from synthrl.runner import run_eval
+
+    summary = run_eval(
+        model,
+        bench,
+        data,
+        field or [],
+        task,
+        limit,
+        [int(x) for x in seeds.split(",") if x.strip()],
+        temperature,
+        max_tokens,
+        out,
+    )
+    for mode in ("strict", "lenient"):
+        low, high = summary[f"{mode}_wilson"]
+        console.print(
+            f"{mode:>8}: {summary[f'{mode}_mean']:.1%} +- {summary[f'{mode}_std']:.1%} "
+            f"(95% CI {low:.1%}-{high:.1%}, {summary['items']} items, seeds {summary['seeds']})"
+        )
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file (default RUN/report/report.html).")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report of a run: difficulty, lengths, similarity, training
+    curves, evaluation, stage counts and cost, and a browsable sample of the synthetic data."""
+    from synthrl.report import build_report
+
+    path = build_report(run_dir, out)
+    console.print(f"report: {path.resolve()}")
+
+
 @app.command()
 def status(run_dir: Annotated[Path, typer.Argument(help="A run directory.")]) -> None:
     """Show each stage of a run: done or not, counts, drop reasons, tokens, cost and time."""

@@ -152,6 +152,16 @@ class TrainConfig(_Section):
     seed: int = 42
 
 
+class EvalConfig(_Section):
+    limit: int | None = Field(None, ge=1, description="Evaluate on the first N items (None: all).")
+    seeds: list[int] = Field(
+        default_factory=lambda: [0, 1, 2], description="Seeds (paper: 3 runs)."
+    )
+    temperature: float = Field(0.0, ge=0, description="0: greedy (one run); > 0: sampled per seed.")
+    max_tokens: int = Field(1024, ge=16)
+    batch_size: int = Field(8, ge=1, description="Prompts per batch for in-process models.")
+
+
 class RunConfig(_Section):
     preset: str = "paper"
     models: ModelsConfig = ModelsConfig()
@@ -166,6 +176,7 @@ class RunConfig(_Section):
     score: ScoreConfig = ScoreConfig()
     select: SelectConfig = SelectConfig()
     train: TrainConfig = TrainConfig()
+    evaluate: EvalConfig = EvalConfig()
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -194,6 +205,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "sft_batch_size": 4,
             "gradient_checkpointing": False,
         },
+        "evaluate": {"limit": 20, "max_tokens": 256},
     },
 }
 

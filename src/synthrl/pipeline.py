@@ -20,6 +20,7 @@ from synthrl.artifacts import RunDir, write_json
 from synthrl.config import RunConfig
 from synthrl.errors import SynthRLError
 from synthrl.llm.base import Request, Result
+from synthrl.llm.cache import CallCache
 from synthrl.llm.client import LLM
 from synthrl.llm.usage import Ledger
 from synthrl.task import Task
@@ -64,10 +65,18 @@ class Stage:
 class ModelPool:
     """Opens the instructor and base models on first use and keeps them for later stages."""
 
-    def __init__(self, config: RunConfig, open_llm: Callable[[str], LLM]) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        open_llm: Callable[[str], LLM],
+        cache: CallCache | None = None,
+        ledger: Ledger | None = None,
+    ) -> None:
         self.config = config
         self._open = open_llm
         self._open_by_spec: dict[str, LLM] = {}
+        self.cache = cache  # for stages that open further models (evaluation)
+        self.ledger = ledger if ledger is not None else Ledger()
 
     def spec(self, role: str) -> str:
         if role not in ("instructor", "base"):

@@ -70,7 +70,9 @@ def run_task(
     write_run_info(run, options.task_file, task, config)
     cache = CallCache(options.cache_path or default_cache_path()) if options.use_cache else None
     ledger = Ledger(load_prices(config.llm.prices_file))
-    pool = ModelPool(config, lambda spec: open_llm(spec, config.llm, cache, ledger, show_progress))
+    pool = ModelPool(
+        config, lambda spec: open_llm(spec, config.llm, cache, ledger, show_progress), cache, ledger
+    )
     console.print(
         f"run [bold]{run.root}[/] task [bold]{task.name}[/] preset [bold]{config.preset}[/]"
     )
@@ -162,3 +164,51 @@ def export_verl(run_dir: Path, out: Path | None = None, base: str | None = None)
     rows = rows_from_selected(task, selected, "grpo")
     folder = out or run.root / "export" / "verl"
     return write_export(folder, config, task.name, rows, [s["id"] for s in selected], model_path)
+
+
+def run_eval(
+    model: str,
+    bench: str | None,
+    data: str | None,
+    fields: list[str],
+    task_file: Path | None,
+    limit: int | None,
+    seeds: list[int],
+    temperature: float,
+    max_tokens: int,
+    out: Path | None,
+) -> dict[str, Any]:
+    """`synthrl eval`: evaluate one model spec and optionally save the predictions."""
+    from synthrl.config import LLMConfig
+    from synthrl.evaluate import BUILTIN, EvalSettings, evaluate, load_benchmark, load_items
+    from synthrl.evaluate.loaders import REPO
+
+    if (bench is None) == (data is None):
+        raise SynthRLError("give exactly one of --bench NAME or --data FILE")
+    if task_file is None:
+        if bench is None:
+            raise SynthRLError("--data needs --task TASK.yaml (the prompt format and answer kind)")
+        task_file = (
+            REPO / "examples" / "tasks" / f"{BUILTIN[bench].task}.yaml"
+            if bench in BUILTIN
+            else None
+        )
+        if task_file is None or not task_file.exists():
+            raise SynthRLError(f"no task file for {bench!r}; give --task TASK.yaml")
+    task = load_task(task_file)
+    if bench is not None:
+        items = load_benchmark(bench, limit)
+    else:
+        mapping = dict(pair.split("=", 1) for pair in fields if "=" in pair)
+        items = load_items(
+            str(data), {"question": "question", "answer": "answer", **mapping}, limit
+        )
+    ledger = Ledger()
+    llm = open_llm(model, LLMConfig(), CallCache(default_cache_path()), ledger)
+    try:
+        summary = evaluate(llm, task, items, EvalSettings(tuple(seeds), temperature, max_tokens))
+    finally:
+        llm.close()
+    if out is not None:
+        write_json(out, summary)
+    return summary

@@ -39,6 +39,8 @@ def test_run_status_resume(tmp_path: Path, base_gguf: Path) -> None:
         "embedded:base",
         "--cache",
         str(cache),
+        "--to",
+        "retrieve",
     ]
     first = synthrl(*args)
     assert first.returncode == 0, first.stderr

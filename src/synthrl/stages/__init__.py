@@ -2,6 +2,7 @@
 
 from synthrl.pipeline import Stage
 from synthrl.stages.adapt import STAGE as ADAPT
+from synthrl.stages.evaluate import STAGE as EVALUATE
 from synthrl.stages.generate import STAGE as GENERATE
 from synthrl.stages.keywords import STAGE as KEYWORDS
 from synthrl.stages.pattern import STAGE as PATTERN
@@ -23,6 +24,7 @@ STAGES: list[Stage] = [
     SCORE,
     SELECT,
     TRAIN,
+    EVALUATE,
 ]
 
 __all__ = ["STAGES"]

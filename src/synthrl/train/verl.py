@@ -81,8 +81,10 @@ def overrides(config: RunConfig, data_dir: Path, model_path: str) -> list[str]:
         f"actor_rollout_ref.rollout.temperature={t.temperature}",
         "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=8",
         "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=8",
-        f"custom_reward_function.path={data_dir / 'reward.py'}",
-        "custom_reward_function.name=compute_score",
+        # veRL 0.9 reads the reward from `reward.custom_reward_function`; its top-level
+        # `custom_reward_function` is a legacy key that main_ppo accepts and then ignores.
+        f"reward.custom_reward_function.path={data_dir / 'reward.py'}",
+        "reward.custom_reward_function.name=compute_score",
         f"trainer.total_epochs={max(1, round(t.epochs))}",
         "trainer.critic_warmup=0",
         "trainer.logger=['console']",

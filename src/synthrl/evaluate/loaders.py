@@ -1,0 +1,162 @@
+"""Evaluation sets: the built-in benchmarks of `../shared/benchmarks/` (GSM8K, MATH-500, LogiQA,
+MedQA) and any JSONL / Parquet file or Hugging Face dataset with a field mapping.
+
+Each item is posed to the model as `input` (question, plus context and lettered options when the
+benchmark has them) and judged against `answer` by the answer checker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthrl.artifacts import read_jsonl
+from synthrl.errors import SynthRLError
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    input: str
+    answer: str
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A built-in benchmark: its file under the benchmarks folder and how to read a row."""
+
+    name: str
+    file: str
+    fields: dict[str, str]
+    task: str  # the example task file whose prompt format it is evaluated with
+
+
+BUILTIN: dict[str, Benchmark] = {
+    b.name: b
+    for b in (
+        Benchmark(
+            "gsm8k", "gsm8k/test.jsonl", {"question": "question", "answer": "answer"}, "gsm8k"
+        ),
+        Benchmark(
+            "gsm8k-train",
+            "gsm8k/train.jsonl",
+            {"question": "question", "answer": "answer"},
+            "gsm8k",
+        ),
+        Benchmark(
+            "math500", "math500/test.jsonl", {"question": "problem", "answer": "answer"}, "math"
+        ),
+        Benchmark(
+            "logiqa",
+            "logiqa/test.jsonl",
+            {
+                "context": "context",
+                "question": "question",
+                "options": "options",
+                "answer": "answer",
+            },
+            "logiqa",
+        ),
+        Benchmark(
+            "medqa",
+            "medqa/test.jsonl",
+            {"question": "question", "options": "options", "answer": "answer_idx"},
+            "medqa",
+        ),
+    )
+}
+
+
+def benchmarks_dir() -> Path:
+    """`$SYNTHRL_BENCHMARKS`, else `../shared/benchmarks` beside the working directory or repo."""
+    configured = os.environ.get("SYNTHRL_BENCHMARKS")
+    candidates = [Path(configured)] if configured else []
+    candidates += [
+        Path.cwd().parent / "shared" / "benchmarks",
+        REPO.parent / "shared" / "benchmarks",
+    ]
+    for path in candidates:
+        if path.is_dir():
+            return path
+    raise SynthRLError(
+        "built-in benchmark data not found (looked for ../shared/benchmarks); set "
+        "SYNTHRL_BENCHMARKS or give a file with --data and a field mapping."
+    )
+
+
+def format_input(question: str, context: str | None, options: dict[str, str]) -> str:
+    """The text a model sees: 'Context: ...', 'Question: ...', then 'A. ...' option lines."""
+    if not context and not options:
+        return question.strip()
+    parts = [f"Context: {context.strip()}"] if context else []
+    parts.append(f"Question: {question.strip()}")
+    parts += [f"{letter}. {text}" for letter, text in options.items()]
+    return "\n".join(parts)
+
+
+def _rows(source: str) -> Iterator[dict[str, Any]]:
+    if source.startswith("hf:"):
+        try:
+            import datasets
+
+            name, _, split = source[3:].partition("@")
+            yield from datasets.load_dataset(name, split=split or "test", streaming=True)
+        except Exception as err:  # network and hub errors of every kind
+            raise SynthRLError(f"cannot load Hugging Face dataset {source!r}: {err}") from None
+        return
+    path = Path(source)
+    if not path.is_file():
+        raise SynthRLError(f"evaluation file {path}: no such file")
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        yield from pq.read_table(path).to_pylist()
+        return
+    yield from read_jsonl(path)
+
+
+def load_items(source: str, fields: dict[str, str], limit: int | None = None) -> list[EvalItem]:
+    """Items from a file or `hf:NAME[@split]`; `fields` maps question/answer (and optionally
+    context, options, id) to the source's field names."""
+    if "question" not in fields or "answer" not in fields:
+        raise SynthRLError("the field mapping needs at least `question` and `answer`")
+    items = []
+    for index, row in enumerate(_rows(source)):
+        if limit is not None and len(items) >= limit:
+            break
+        missing = [fields[k] for k in ("question", "answer") if fields[k] not in row]
+        if missing:
+            raise SynthRLError(
+                f"{source} row {index + 1}: no field {missing[0]!r} "
+                f"(fields: {', '.join(sorted(row))})"
+            )
+        options = row.get(fields.get("options", "options")) or {}
+        if isinstance(options, list):
+            options = {chr(65 + i): str(text) for i, text in enumerate(options)}
+        context = row.get(fields["context"]) if "context" in fields else None
+        question = str(row[fields["question"]])
+        items.append(
+            EvalItem(
+                id=str(row.get(fields.get("id", "id"), index)),
+                input=format_input(question, context, {str(k): str(v) for k, v in options.items()}),
+                answer=str(row[fields["answer"]]),
+                options={str(k): str(v) for k, v in options.items()},
+            )
+        )
+    if not items:
+        raise SynthRLError(f"{source}: no evaluation items")
+    return items
+
+
+def load_benchmark(name: str, limit: int | None = None) -> list[EvalItem]:
+    """A built-in benchmark by name."""
+    if name not in BUILTIN:
+        raise SynthRLError(f"unknown benchmark {name!r}; built in: {', '.join(BUILTIN)}")
+    bench = BUILTIN[name]
+    return load_items(str(benchmarks_dir() / bench.file), bench.fields, limit)

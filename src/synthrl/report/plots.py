@@ -1,0 +1,115 @@
+"""The report's plots as PNG data URIs (matplotlib, Agg canvas, no pyplot global state):
+pass-rate histograms (paper Fig. 3), synthetic-vs-real distributions (Figs. 19-24) and training
+curves."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+SYNTHETIC, REAL = "#e8710a", "#1f77b4"  # the paper's colours: synthetic orange, real blue
+ORIGINS = {"initial": "#54aeff", "harder": "#ff8182", "easier": "#4ac26b"}
+CURVES = ("reward", "reward_std", "kl", "completion_length", "loss", "learning_rate")
+
+
+def to_data_uri(fig: Figure) -> str:
+    """Render a figure to a base64 PNG data URI."""
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    fig.set_facecolor("white")
+    return fig
+
+
+def _style(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _legend_below(ax: Any) -> None:
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, frameon=False)
+
+
+def difficulty(hist: Mapping[str, Any]) -> str:
+    """Pass-rate histograms: initial vs after adaptation, and the adapted set by origin."""
+    edges = np.asarray(hist["bins"], dtype=float)
+    centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
+    fig = _figure(11, 3.6)
+    left, right = fig.subplots(1, 2)
+    for offset, key, label, colour in (
+        (-0.22, "initial", "initial synthetic", "#8c959f"),
+        (0.22, "after_adaptation", "after adaptation", SYNTHETIC),
+    ):
+        left.bar(centres + offset * width, hist[key], width * 0.42, label=label, color=colour)
+    _style(left, "before vs after difficulty adaptation", "base-model pass rate", "samples")
+    _legend_below(left)
+    bottom = np.zeros(len(centres))
+    for origin, counts in hist.get("by_origin", {}).items():
+        values = np.asarray(counts, dtype=float)
+        colour = ORIGINS.get(origin, "#8c959f")
+        right.bar(centres, values, width * 0.85, bottom=bottom, label=origin, color=colour)
+        bottom += values
+    _style(right, "after adaptation, by origin", "base-model pass rate", "samples")
+    if hist.get("by_origin"):
+        _legend_below(right)
+    for ax in (left, right):
+        ax.set_xticks(edges)
+        ax.set_xlim(edges[0] - width * 0.1, edges[-1] + width * 0.1)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+    return to_data_uri(fig)
+
+
+def distributions(
+    series: Mapping[str, Sequence[float]], title: str, xlabel: str, bins: int = 30
+) -> str:
+    """Overlaid density histograms of a few named series (synthetic orange, real blue)."""
+    fig = _figure(8, 3.4)
+    ax = fig.subplots()
+    values = [np.asarray(v, dtype=float) for v in series.values() if len(v)]
+    low = min(float(v.min()) for v in values)
+    high = max(float(v.max()) for v in values)
+    edges = np.linspace(low, high if high > low else low + 1, bins + 1)
+    for name, vals in series.items():
+        if not len(vals):
+            continue
+        colour = SYNTHETIC if name.startswith("synthetic") else REAL
+        ax.hist(vals, edges, density=True, alpha=0.35, color=colour)
+        ax.hist(vals, edges, density=True, histtype="step", lw=1.6, color=colour, label=name)
+    _style(ax, title, xlabel, "density")
+    fig.legend(loc="outside lower center", ncols=len(series), frameon=False)
+    return to_data_uri(fig)
+
+
+def training(rows: Sequence[Mapping[str, Any]]) -> str:
+    """One small panel per logged metric, against the optimiser step."""
+    present = [m for m in CURVES if any(isinstance(r.get(m), int | float) for r in rows)]
+    cols = min(3, len(present))
+    nrows = -(-len(present) // cols)
+    fig = _figure(11, 2.8 * nrows)
+    axes = np.atleast_1d(fig.subplots(nrows, cols)).ravel()
+    for ax, metric in zip(axes, present, strict=False):
+        points = [
+            (r.get("step", i), r[metric])
+            for i, r in enumerate(rows)
+            if isinstance(r.get(metric), int | float)
+        ]
+        xs, ys = zip(*points, strict=True)
+        ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, ms=3, lw=1.5, color=REAL)
+        _style(ax, metric.replace("_", " "), "step", "")
+    for ax in axes[len(present) :]:
+        ax.set_visible(False)
+    return to_data_uri(fig)
