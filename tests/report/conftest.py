@@ -20,15 +20,10 @@ from synthrl.llm.fake import FakeBackend
 from synthrl.pipeline import ModelPool, run_pipeline, write_run_info
 from synthrl.stages import STAGES
 from synthrl.task import load_task
+from tests.fakes import PASSAGES, base_model, question
 
 PLANTED = "<script>alert('planted')</script>"
 
-PASSAGES = [
-    {"title": "Fraction", "text": "A fraction represents a part of a whole, such as one half."},
-    {"title": "Percentage", "text": "A percentage is a number expressed as a fraction of 100."},
-    {"title": "Addition", "text": "Addition is the operation of combining two numbers into a sum."},
-    {"title": "Apple", "text": "An apple is a fruit; farmers sell apples at markets by the dozen."},
-]
 
 TASK = """\
 name: adder
@@ -50,10 +45,6 @@ EVAL_ITEMS = [
 ]
 
 
-def question(a: int, b: int) -> str:
-    return f"A farmer has {a} apples and buys {b} more apples. How many apples now?"
-
-
 def instructor(request: Request, index: int) -> str:
     prompt = request.messages[0][1]
     if prompt.startswith("You are an expert in the domain"):
@@ -72,12 +63,6 @@ def instructor(request: Request, index: int) -> str:
     if a == 3:  # a disputed sample: the k votes disagree, verify drops it
         return f"#### {a + b + index}"
     return f"{a} plus {b} is {a + b}.\n#### {a + b}"
-
-
-def base_model(request: Request, index: int) -> str:
-    a, b = map(int, re.findall(r"has (\d+) apples and buys (\d+)", request.messages[0][1])[0])
-    solves = a + b < 10 or (a + b < 100 and index % 3 == 0)
-    return f"The answer is \\boxed{{{a + b}}}" if solves else f"#### {a + b + 1}"
 
 
 def synthesise(root: Path) -> RunDir:

@@ -17,13 +17,7 @@ from synthrl.llm.fake import FakeBackend
 from synthrl.pipeline import ModelPool, run_pipeline
 from synthrl.stages import STAGES
 from synthrl.task import load_task
-
-PASSAGES = [
-    {"title": "Fraction", "text": "A fraction represents a part of a whole, such as one half."},
-    {"title": "Percentage", "text": "A percentage is a number expressed as a fraction of 100."},
-    {"title": "Addition", "text": "Addition is the operation of combining two numbers into a sum."},
-    {"title": "Apple", "text": "An apple is a fruit; farmers sell apples at markets by the dozen."},
-]
+from tests.fakes import PASSAGES, base_model, question
 
 TASK = """\
 name: adder
@@ -34,10 +28,6 @@ keywords: [addition]
 library: {{source: {library}, text_field: text, title_field: title}}
 {demos}
 """
-
-
-def question(a: int, b: int) -> str:
-    return f"A farmer has {a} apples and buys {b} more apples. How many apples now?"
 
 
 def instructor(request: Request, index: int) -> str:
@@ -61,12 +51,6 @@ def instructor(request: Request, index: int) -> str:
     if a == 4:  # a disputed sample: the k votes disagree
         return f"#### {a + b + index}"
     return f"{a} plus {b} is {a + b}.\n#### {a + b}"
-
-
-def base_model(request: Request, index: int) -> str:
-    a, b = map(int, re.findall(r"has (\d+) apples and buys (\d+)", request.messages[0][1])[0])
-    solves = a + b < 10 or (a + b < 100 and index % 3 == 0)  # harder sums: 1 in 3 samples
-    return f"The answer is \\boxed{{{a + b}}}" if solves else f"#### {a + b + 1}"
 
 
 @pytest.fixture

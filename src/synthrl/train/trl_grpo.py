@@ -113,17 +113,22 @@ def train_grpo(
     reward = json_column_reward(make_reward_fn(kind, format_weight=cfg.format_reward))  # type: ignore[arg-type]
     dataset = Dataset.from_list(rows)
     trainer = GRPOTrainer(
-        model=_load_model(model_path),
+        model=load_model(model_path),
         reward_funcs=[reward, *(extra_rewards or [])],
         args=args,
         train_dataset=dataset,
-        processing_class=_load_tokenizer(model_path),
+        processing_class=load_tokenizer(model_path),
         peft_config=lora_config(cfg) if cfg.lora else None,
         callbacks=[MetricsFile(out_dir / "metrics.jsonl")],
     )
+    return run_trainer(trainer, out_dir, cfg.lora)
+
+
+def run_trainer(trainer: Any, out_dir: Path, lora: bool) -> dict[str, Any]:
+    """Train (resuming from the last checkpoint in `out_dir`), save the final model, summarise."""
     resume = last_checkpoint(out_dir)
     result = trainer.train(resume_from_checkpoint=resume)
-    final = save_final(trainer, model_path, out_dir / "model", cfg.lora)
+    final = save_final(trainer, out_dir / "model", lora)
     return {
         "steps": trainer.state.global_step,
         "resumed_from": resume,
@@ -145,7 +150,7 @@ def json_column_reward(inner: Any) -> Any:
     return reward
 
 
-def _load_model(path: str) -> Any:
+def load_model(path: str) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -153,7 +158,7 @@ def _load_model(path: str) -> Any:
     return AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
 
 
-def _load_tokenizer(path: str) -> Any:
+def load_tokenizer(path: str) -> Any:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -162,7 +167,7 @@ def _load_tokenizer(path: str) -> Any:
     return tokenizer
 
 
-def save_final(trainer: Any, model_path: str, target: Path, lora: bool) -> Path:
+def save_final(trainer: Any, target: Path, lora: bool) -> Path:
     """Save a plain Hugging Face model (LoRA merged) and its tokenizer."""
     model = trainer.model
     if lora and hasattr(model, "merge_and_unload"):

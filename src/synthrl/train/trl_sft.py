@@ -9,11 +9,10 @@ from typing import Any
 from synthrl.config import TrainConfig
 from synthrl.train.metrics import MetricsFile
 from synthrl.train.trl_grpo import (
-    _load_model,
-    _load_tokenizer,
-    last_checkpoint,
+    load_model,
+    load_tokenizer,
     lora_config,
-    save_final,
+    run_trainer,
 )
 
 
@@ -44,19 +43,11 @@ def train_sft(
         max_length=cfg.max_completion_tokens + 1024,
     )
     trainer = SFTTrainer(
-        model=_load_model(model_path),
+        model=load_model(model_path),
         args=args,
         train_dataset=Dataset.from_list(rows),
-        processing_class=_load_tokenizer(model_path),
+        processing_class=load_tokenizer(model_path),
         peft_config=lora_config(cfg) if cfg.lora else None,
         callbacks=[MetricsFile(out_dir / "metrics.jsonl")],
     )
-    resume = last_checkpoint(out_dir)
-    result = trainer.train(resume_from_checkpoint=resume)
-    final = save_final(trainer, model_path, out_dir / "model", cfg.lora)
-    return {
-        "steps": trainer.state.global_step,
-        "resumed_from": resume,
-        "train_loss": result.training_loss,
-        "model": str(final),
-    }
+    return run_trainer(trainer, out_dir, cfg.lora)
