@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="16 requests x 24 tokens")
     parser.add_argument("--requests", type=int, default=None)
     parser.add_argument("--max-tokens", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating repeats (best kept)")
     args = parser.parse_args()
     count = args.requests or (16 if args.quick else 64)
     max_tokens = args.max_tokens or (24 if args.quick else 64)
@@ -85,7 +86,7 @@ def main() -> None:
     raw_loop(raw, questions[:2], 4)  # warm both engines
     synthrl_run(ours, questions[:2], 4)
     rows = {}
-    for _ in range(2):  # alternate, keep each one's best
+    for _ in range(args.rounds):  # alternate, keep each one's best
         for name, fn in (
             ("raw llama-cpp-python", lambda: raw_loop(raw, questions, max_tokens)),
             ("synthrl llamacpp", lambda: synthrl_run(ours, questions, max_tokens)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
@@ -20,6 +20,9 @@ from rich.text import Text
 
 from synthrl import report_tables
 from synthrl.errors import SynthRLError
+
+if TYPE_CHECKING:
+    from synthrl.runner import RunOptions
 
 app = typer.Typer(
     help="Adapt a language model to a task from its definition alone: synthetic data + GRPO.",
@@ -244,7 +247,7 @@ def train(
     set_: SetOpt = None,
 ) -> None:
     """Train the run's base model on its selected samples (resumes from the last checkpoint)."""
-    from synthrl.runner import RunOptions, export_verl, load_run, run_task
+    from synthrl.runner import export_verl
     from synthrl.train.verl import launch
 
     if engine == "verl":
@@ -252,21 +255,47 @@ def train(
         raise typer.Exit(launch(files["script"]))
     if engine != "trl":
         raise SynthRLError(f"unknown engine {engine!r}: use trl or verl.")
-    _, config, _, task_file = load_run(run_dir)
     extra = list(set_ or [])
     if algo:
         extra.append(f"train.algo={algo}")
     if data:
         extra.append(f"train.data={data.resolve()}")
-    options = RunOptions(
+    from synthrl.runner import run_task
+
+    run_task(resume_options(run_dir, extra, None, "train", False), console)
+
+
+@app.command()
+def resume(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    set_: SetOpt = None,
+    start: Annotated[str | None, typer.Option("--from", help="Rerun from this stage on.")] = None,
+    stop: Annotated[str | None, typer.Option("--to", help="Stop after this stage.")] = None,
+    force: Annotated[bool, typer.Option(help="Rerun every selected stage.")] = False,
+) -> None:
+    """Continue a run with the settings it was started with (plus any --set overrides)."""
+    from synthrl.runner import run_task
+
+    run_task(resume_options(run_dir, set_ or [], start, stop, force), console)
+
+
+def resume_options(
+    run_dir: Path, overrides: list[str], start: str | None, stop: str | None, force: bool
+) -> RunOptions:
+    """Options that continue `run_dir` with its saved configuration."""
+    from synthrl.runner import RunOptions, load_run
+
+    _, config, _, task_file = load_run(run_dir)
+    return RunOptions(
         task_file=task_file,
         out=run_dir,
         preset=config.preset,
-        overrides=extra,
-        stop="train",
+        overrides=overrides,
+        start=start,
+        stop=stop,
+        force=force,
         saved_config=config,
     )
-    run_task(options, console)
 
 
 @models_app.command("list")

@@ -144,7 +144,10 @@ def load_run(run_dir: Path) -> tuple[Task, RunConfig, RunDir, Path]:
     task_file = Path(info["task_file"])
     if not task_file.exists():
         task_file = run.root / "task.yaml"
-    config = RunConfig.model_validate(info["config"])
+    # Settings added to synthrl after the run started take the run's preset values.
+    config = resolve_config(
+        info.get("preset", "paper"), overrides=info["config"], source=str(info_path)
+    )
     return load_task(task_file), config, run, task_file
 
 

@@ -169,3 +169,33 @@ def test_killed_training_resumes_from_last_checkpoint(base_hf: str, tmp_path: Pa
     assert logged[-2:] == [3, 4]  # steps after the resume point were trained and logged
     manifest = json.loads((run_dir / "train" / "manifest.json").read_text())
     assert any("resumed from" in note for note in manifest["notes"])
+
+
+def test_train_evaluate_report_on_embedded_models(base_hf: str, tmp_path: Path) -> None:
+    """train -> evaluate (real GSM8K test items, base vs trained) -> report, through the CLI."""
+    import base64
+    import re
+
+    run_dir = make_run(tmp_path)
+    env = {**os.environ, "COLUMNS": "200"}
+    settings = ["train.max_steps=1", "evaluate.limit=4", "evaluate.max_tokens=48"]
+    command = [sys.executable, "-m", "synthrl.cli", "resume", str(run_dir)]
+    for setting in settings:
+        command += ["--set", setting]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((run_dir / "evaluate" / "results.json").read_text())
+    assert results["base"]["items"] == 4 and results["trained"]["items"] == 4
+    assert set(results["comparison"]) == {"strict", "lenient"}
+    predictions = (run_dir / "evaluate" / "predictions.jsonl").read_text().splitlines()
+    assert len(predictions) == 8  # 4 items x 2 models, greedy: one seed
+
+    report = subprocess.run([sys.executable, "-m", "synthrl.cli", "report", str(run_dir)],
+                            env=env, capture_output=True, text=True, check=False)
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (run_dir / "report" / "report.html").read_text()
+    for heading in ("Summary", "Stages", "Difficulty", "Input lengths", "Semantic similarity",
+                    "Training curves", "Evaluation", "Synthetic data"):
+        assert heading in html, heading
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert images and all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
