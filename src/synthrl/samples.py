@@ -22,27 +22,38 @@ from synthrl.task import Task
 _OPTION = re.compile(r"^\s*\(?([A-Z])[).:]\s+(.+?)\s*$", re.MULTILINE)
 
 
-def parse_sample(reply: str) -> tuple[dict[str, str] | None, str]:
+def parse_sample(reply: str, finish_reason: str = "stop") -> tuple[dict[str, str] | None, str]:
     """{'input', 'output'} from a generator reply, or (None, reason)."""
     try:
         value = parse_json_reply(reply, dict)
     except ValueError:
-        return None, "not_json"
+        return None, "truncated_reply" if finish_reason == "length" else "not_json"
     fields = {str(k).strip().lower(): v for k, v in value.items()}
     if "input" not in fields or "output" not in fields:
-        return None, "missing_input_or_output"
-    sample = {key: _as_text(fields[key]) for key in ("input", "output")}
+        truncated = finish_reason == "length"
+        return None, "truncated_reply" if truncated else "missing_input_or_output"
+    sample = {key: as_text(fields[key]) for key in ("input", "output")}
     if len(sample["input"].strip()) < 10:
         return None, "empty_input"
     return sample, "ok"
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """A field as plain text: structured inputs become 'Key: value' lines, lists of options
+    become lettered lines ('A. ...'), as the task formats ask."""
     if isinstance(value, str):
         return value.strip()
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    if isinstance(value, dict):
+        lines = []
+        for key, item in value.items():
+            text = as_text(item)
+            lines.append(f"{key}:\n{text}" if "\n" in text else f"{key}: {text}")
+        return "\n".join(lines)
+    if isinstance(value, list):
+        if all(not isinstance(v, dict | list) for v in value) and 1 < len(value) <= 26:
+            return "\n".join(f"{chr(65 + i)}. {as_text(v)}" for i, v in enumerate(value))
+        return "\n".join(as_text(v) for v in value)
+    return json.dumps(value) if value is None or isinstance(value, bool) else str(value)
 
 
 def answer_options(task: Task, task_input: str) -> dict[str, Any]:

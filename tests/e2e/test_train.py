@@ -190,12 +190,25 @@ def test_train_evaluate_report_on_embedded_models(base_hf: str, tmp_path: Path) 
     predictions = (run_dir / "evaluate" / "predictions.jsonl").read_text().splitlines()
     assert len(predictions) == 8  # 4 items x 2 models, greedy: one seed
 
-    report = subprocess.run([sys.executable, "-m", "synthrl.cli", "report", str(run_dir)],
-                            env=env, capture_output=True, text=True, check=False)
+    report = subprocess.run(
+        [sys.executable, "-m", "synthrl.cli", "report", str(run_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert report.returncode == 0, report.stderr[-3000:]
     html = (run_dir / "report" / "report.html").read_text()
-    for heading in ("Summary", "Stages", "Difficulty", "Input lengths", "Semantic similarity",
-                    "Training curves", "Evaluation", "Synthetic data"):
+    for heading in (
+        "Summary",
+        "Stages",
+        "Difficulty",
+        "Input lengths",
+        "Semantic similarity",
+        "Training curves",
+        "Evaluation",
+        "Synthetic data",
+    ):
         assert heading in html, heading
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert images and all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)

@@ -47,7 +47,7 @@ def rewrite(ctx: StageContext, initial: list[dict[str, Any]]) -> tuple[list, lis
             parent = initial[i]
             origin = "harder" if parent["solved"] else "easier"
             sample_id = f"{origin[0]}-{parent['id']}"
-            parsed, reason = parse_sample(result.texts[0])
+            parsed, reason = parse_sample(result.texts[0], result.samples[0].finish_reason)
             if parsed is None:
                 failures[i] = {"id": sample_id, "reason": reason, "reply": result.texts[0]}
                 still.append(i)
@@ -97,5 +97,10 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
 
 
 STAGE = Stage(
-    "adapt", run, settings, inputs=("probe",), summary="harder/easier rewrites, verified (Fig. 7)"
+    "adapt",
+    run,
+    settings,
+    inputs=("probe",),
+    version=2,  # 2: structured rewrites flattened to text; truncated replies named
+    summary="harder/easier rewrites, verified (Fig. 7)",
 )

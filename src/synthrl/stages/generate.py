@@ -54,7 +54,7 @@ def run(ctx: StageContext) -> StageOutput:
         still = []
         for i, result in zip(pending, results, strict=True):
             reply = result.texts[0]
-            parsed, reason = parse_sample(reply)
+            parsed, reason = parse_sample(reply, result.samples[0].finish_reason)
             if parsed is None:
                 failures[i] = (reason, reply)
                 still.append(i)
@@ -99,5 +99,6 @@ STAGE = Stage(
     run,
     settings,
     inputs=("retrieve", "pattern"),
+    version=2,  # 2: structured inputs flattened to text; truncated replies named
     summary="N samples from passages (Fig. 6)",
 )
