@@ -188,7 +188,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "keywords": {"count": 8, "max_tokens": 256},
         "retrieve": {"per_keyword": 3},
         "generate": {"n": 8, "max_tokens": 320},
-        "verify": {"k": 3, "max_tokens": 256},
+        "verify": {"k": 3, "max_tokens": 320},
         "probe": {"max_tokens": 256},
         "adapt": {"max_tokens": 320},
         "score": {"samples": 8, "max_tokens": 160, "adaptive": True},

@@ -28,7 +28,10 @@ def verify_samples(
         ctx.task, samples, cfg.k, cfg.temperature, cfg.max_tokens, ctx.config.llm.seed
     )
     results = ctx.generate("instructor", requests, desc=desc)
-    return apply_votes(ctx.task, samples, [r.texts for r in results], cfg.min_agreement)
+    # A vote cut off by max_tokens has no final answer: it counts as unparsed, not as the last
+    # number it happened to reach.
+    votes = [[x.text if x.finish_reason != "length" else "" for x in r.samples] for r in results]
+    return apply_votes(ctx.task, samples, votes, cfg.min_agreement)
 
 
 def run(ctx: StageContext) -> StageOutput:
@@ -51,5 +54,10 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
 
 
 STAGE = Stage(
-    "verify", run, settings, inputs=("generate",), summary="majority vote of k instructor answers"
+    "verify",
+    run,
+    settings,
+    inputs=("generate",),
+    version=2,  # 2: truncated votes count as unparsed
+    summary="majority vote of k instructor answers",
 )
