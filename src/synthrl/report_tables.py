@@ -66,3 +66,17 @@ def models_table() -> Table:
     for d in models.DATA.values():
         table.add_row(d.name, d.title, f"{d.dist}=={d.version}", d.license, "package data")
     return table
+
+
+def evaluation_table(comparison: dict[str, Any], items: int) -> Table:
+    """Base vs trained accuracy with 95% intervals, difference, wins/losses, McNemar p."""
+    from synthrl.evaluate.compare import table_rows
+
+    table = Table(
+        title=f"evaluation on {items} held-out items (95% intervals)", title_justify="left"
+    )
+    for column in ("judging", "base", "trained", "difference", "wins / losses", "McNemar p"):
+        table.add_column(column)
+    for row in table_rows(comparison):
+        table.add_row(*row)
+    return table

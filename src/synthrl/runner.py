@@ -101,7 +101,22 @@ def run_task(
         if cache is not None:
             cache.close()
         console.print(report_tables.usage_table(ledger))
+    _print_evaluation(run, console)
     return reports
+
+
+def _print_evaluation(run: RunDir, console: Console) -> None:
+    """The base-vs-trained table, when the run has been evaluated."""
+    import json
+
+    path = run.stage_dir("evaluate") / "results.json"
+    if run.manifest("evaluate") is None or not path.exists():
+        return
+    results = json.loads(path.read_text(encoding="utf-8"))
+    if "comparison" in results:
+        console.print(
+            report_tables.evaluation_table(results["comparison"], results["base"]["items"])
+        )
 
 
 def _save_usage(run: RunDir, ledger: Ledger) -> None:
