@@ -74,6 +74,7 @@ def run_synthrl(out: Path, quick: bool, lora: bool) -> list[float]:
 def run_plain(out: Path, quick: bool, lora: bool) -> list[float]:
     """The hand-written baseline: plain TRL, a regex reward, nothing else."""
     import torch
+    import yaml
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
@@ -83,13 +84,13 @@ def run_plain(out: Path, quick: bool, lora: bool) -> list[float]:
 
     s = settings(quick, lora)
     path = str(hf_path("base"))
-    data = [
+    task = yaml.safe_load((ROOT / "examples/tasks/gsm8k.yaml").read_text())
+    data = [  # the same prompt text synthrl builds: description, question, output format
         {
             "prompt": [
                 {
                     "role": "user",
-                    "content": q["input"] + "\nLet's think step by step and "
-                    "output the final answer after ####.",
+                    "content": f"{task['description']}\n\n{q['input']}\n\n{task['output_format']}",
                 }
             ],
             "answer": q["label"],
@@ -126,10 +127,13 @@ def run_plain(out: Path, quick: bool, lora: bool) -> list[float]:
         report_to="none",
         gradient_checkpointing=False,
         disable_dropout=True,
+        bf16=False,
     )
     peft = LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM")
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    model.generation_config.eos_token_id = [151645, 151643]  # <|im_end|>, <|endoftext|>
     trainer = GRPOTrainer(
-        model=AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32),
+        model=model,
         reward_funcs=[reward],
         args=config,
         train_dataset=Dataset.from_list(data),
@@ -163,7 +167,9 @@ def main() -> None:
         for kind in ("plain", "synthrl"):
             command = [sys.executable, __file__, "--worker", kind, "--lora", str(int(lora))]
             command += ["--quick"] if args.quick else []
-            proc = subprocess.run(command, capture_output=True, text=True, check=True)
+            proc = subprocess.run(command, capture_output=True, text=True)
+            if proc.returncode:
+                sys.exit(f"{kind} (LoRA={lora}) failed:\n{proc.stderr[-3000:]}")
             results[(kind, lora)] = json.loads(proc.stdout.strip().splitlines()[-1])
     s = settings(args.quick, True)
     print(

@@ -134,6 +134,10 @@ class TrainConfig(_Section):
     epochs: float = Field(5, gt=0, description="Passes over the training set (paper: 5).")
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps.")
     temperature: float = Field(1.2, gt=0, description="Rollout temperature (paper A.3: 1.2).")
+    stop_tokens: list[str] = Field(
+        default_factory=list,
+        description="Extra single-token stop strings that end a rollout (added to the EOS ids).",
+    )
     lora: bool = Field(False, description="Train a LoRA adapter (merged into the saved model).")
     gradient_checkpointing: bool = Field(
         True, description="Recompute activations in backward (saves GPU memory, costs time)."
@@ -187,19 +191,20 @@ PRESETS: dict[str, dict[str, Any]] = {
         "llm": {"context": 2048},
         "keywords": {"count": 8, "max_tokens": 256},
         "retrieve": {"per_keyword": 3},
-        "generate": {"n": 8, "max_tokens": 320},
-        "verify": {"k": 3, "max_tokens": 320},
+        "generate": {"n": 6, "max_tokens": 320},
+        "verify": {"k": 3, "max_tokens": 256},
         "probe": {"max_tokens": 256},
         "adapt": {"max_tokens": 320},
-        "score": {"samples": 8, "max_tokens": 160, "adaptive": True},
-        "select": {"m": 8},
+        "score": {"samples": 8, "max_tokens": 128, "adaptive": True},
+        "select": {"m": 6},
         "train": {
             "learning_rate": 1e-4,
-            "num_generations": 8,
+            "num_generations": 6,
             "prompts_per_step": 1,
             "max_completion_tokens": 128,
             "epochs": 1,
             "temperature": 1.0,
+            "stop_tokens": ["<|im_end|>", "<|endoftext|>"],
             "lora": True,
             "save_steps": 2,
             "sft_batch_size": 4,

@@ -102,6 +102,11 @@ class EvaluationSpec(_Strict):
         default_factory=dict, description="Field mapping: question, options, answer."
     )
     limit: int | None = Field(None, gt=0, description="Evaluate on the first N items only.")
+    fallback_path: str | None = Field(
+        None,
+        description="A JSONL/Parquet file (relative to the task file) used when the built-in "
+        "benchmark's data is not found.",
+    )
 
 
 class Task(_Strict):

@@ -212,3 +212,21 @@ def test_train_evaluate_report_on_embedded_models(base_hf: str, tmp_path: Path) 
         assert heading in html, heading
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert images and all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
+
+
+def test_stop_tokens_become_eos_ids_of_the_rollout_model(base_hf: str) -> None:
+    from types import SimpleNamespace
+
+    from transformers import AutoTokenizer, GenerationConfig
+
+    from synthrl.errors import SynthRLError
+    from synthrl.train.trl_grpo import add_stop_tokens
+
+    tokenizer = AutoTokenizer.from_pretrained(base_hf)
+    model = SimpleNamespace(generation_config=GenerationConfig(eos_token_id=151645))
+    stops = resolve_config("cpu").train.stop_tokens
+    ids = add_stop_tokens(model, tokenizer, stops)
+    assert ids == [151645, tokenizer.convert_tokens_to_ids("<|endoftext|>")]
+    assert model.generation_config.eos_token_id == ids
+    with pytest.raises(SynthRLError, match="only single tokens"):
+        add_stop_tokens(model, tokenizer, ["\n\nQuestion:"])

@@ -66,3 +66,26 @@ def test_mcnemar_and_bootstrap() -> None:
     assert 0.3 < low < 0.6 < high <= 0.85
     assert mcnemar(base, base) == (0, 0, 1.0)
     assert mean_std([0.5, 0.7, 0.6]) == (pytest.approx(0.6), pytest.approx(0.1))
+
+
+def test_task_evaluation_falls_back_to_bundled_items_without_benchmarks(
+    benchmarks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from synthrl.evaluate import loaders
+    from synthrl.stages.evaluate import task_items
+    from synthrl.task import EvaluationSpec
+
+    task = load_task(EXAMPLES / "gsm8k.yaml")
+    items, source = task_items(task, 3)  # type: ignore[misc]
+    assert source == "benchmark gsm8k" and "#### 18" in items[0].answer
+    # No ../shared/benchmarks anywhere: the task's bundled hand-written problems are used.
+    monkeypatch.delenv("SYNTHRL_BENCHMARKS", raising=False)
+    monkeypatch.setattr(loaders, "REPO", tmp_path / "repo")
+    monkeypatch.chdir(tmp_path)
+    items, source = task_items(task, 3)  # type: ignore[misc]
+    assert source.endswith("arithmetic-mini.jsonl")
+    assert [i.answer for i in items] == ["7", "108", "9"]
+    # Without a fallback the missing data is a clear error.
+    task = task.model_copy(update={"evaluation": EvaluationSpec(benchmark="gsm8k")})
+    with pytest.raises(SynthRLError, match="benchmark data not found"):
+        task_items(task, 3)

@@ -38,14 +38,13 @@ def eval_items(data: RunData) -> tuple[list[Any], str]:
 
         task = data.task()
         try:
-            items = task_items(task, CAP)
+            found = task_items(task, CAP)
         except Exception as err:  # a missing benchmark folder, file or field
             raise Unavailable(f"the task's evaluation items do not load ({err})") from None
-        if not items:
+        if not found or not found[0]:
             raise Unavailable("the task declares no evaluation set (`evaluation:` in the task)")
-        spec = task.evaluation
-        source = (spec.benchmark or Path(spec.path or "").name) if spec else "?"
-        return items, f"{source} evaluation items"
+        items, source = found
+        return items, f"{Path(source).name if '/' in source else source} evaluation items"
 
     return data.memo("eval_items", load)
 

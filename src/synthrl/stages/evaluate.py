@@ -24,29 +24,42 @@ from synthrl.task import Task
 from synthrl.train.model_path import trainable_path
 
 
-def task_items(task: Task, limit: int | None) -> list[EvalItem] | None:
-    """The task's evaluation items, or None when it declares no evaluation set."""
+def task_items(task: Task, limit: int | None) -> tuple[list[EvalItem], str] | None:
+    """The task's evaluation items and where they came from, or None when it declares no
+    evaluation set. A built-in benchmark whose data is missing falls back to `fallback_path`."""
     spec = task.evaluation
     if spec is None:
         return None
     limit = spec.limit or limit
-    if spec.path:
-        path = Path(spec.path)
-        if not path.is_absolute() and task.base_dir is not None:
-            path = task.base_dir / path
-        fields = {"question": "question", "answer": "answer", **spec.fields}
-        return load_items(str(path), fields, limit)
     if spec.benchmark:
-        return load_benchmark(spec.benchmark, limit)
+        try:
+            return load_benchmark(spec.benchmark, limit), f"benchmark {spec.benchmark}"
+        except SynthRLError:
+            if not spec.fallback_path:
+                raise
+        return local_items(task, spec.fallback_path, spec.fields, limit)
+    if spec.path:
+        return local_items(task, spec.path, spec.fields, limit)
     raise SynthRLError("`evaluation:` needs `benchmark:` or `path:` in the task file")
+
+
+def local_items(
+    task: Task, name: str, fields: dict[str, str], limit: int | None
+) -> tuple[list[EvalItem], str]:
+    path = Path(name)
+    if not path.is_absolute() and task.base_dir is not None:
+        path = task.base_dir / path
+    mapping = {"question": "question", "answer": "answer", **fields}
+    return load_items(str(path), mapping, limit), str(path)
 
 
 def run(ctx: StageContext) -> StageOutput:
     cfg = ctx.config.evaluate
-    items = task_items(ctx.task, cfg.limit)
-    if items is None:
+    found = task_items(ctx.task, cfg.limit)
+    if found is None:
         write_json(ctx.out_dir / "results.json", {"skipped": "no evaluation set declared"})
         return StageOutput({"items": 0}, notes=["the task declares no `evaluation:`; skipped"])
+    items, source = found
     from synthrl.llm.transformers_backend import TransformersBackend
 
     settings = EvalSettings(tuple(cfg.seeds), cfg.temperature, cfg.max_tokens)
@@ -65,6 +78,7 @@ def run(ctx: StageContext) -> StageOutput:
         results[name] = summary
         backend.close()
     results["comparison"] = compare(results["base"], results["trained"])
+    results["source"] = source
     write_json(ctx.out_dir / "results.json", results)
     write_jsonl(ctx.out_dir / "predictions.jsonl", predictions)
     c = results["comparison"]
@@ -73,7 +87,7 @@ def run(ctx: StageContext) -> StageOutput:
         "wins_strict": c["strict"]["wins"],
         "losses_strict": c["strict"]["losses"],
     }
-    return StageOutput(counts)
+    return StageOutput(counts, notes=[f"evaluated on {len(items)} items of {source}"])
 
 
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:

@@ -112,12 +112,14 @@ def train_grpo(
     args = grpo_args(cfg, out_dir, len(rows))
     reward = json_column_reward(make_reward_fn(kind, format_weight=cfg.format_reward))  # type: ignore[arg-type]
     dataset = Dataset.from_list(rows)
+    model, tokenizer = load_model(model_path), load_tokenizer(model_path)
+    add_stop_tokens(model, tokenizer, cfg.stop_tokens)
     trainer = GRPOTrainer(
-        model=load_model(model_path),
+        model=model,
         reward_funcs=[reward, *(extra_rewards or [])],
         args=args,
         train_dataset=dataset,
-        processing_class=load_tokenizer(model_path),
+        processing_class=tokenizer,
         peft_config=lora_config(cfg) if cfg.lora else None,
         callbacks=[MetricsFile(out_dir / "metrics.jsonl")],
     )
@@ -156,6 +158,25 @@ def load_model(path: str) -> Any:
 
     dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
     return AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+
+
+def add_stop_tokens(model: Any, tokenizer: Any, stops: list[str]) -> list[int]:
+    """Make each stop string an end-of-sequence token of `model`'s generation config, so TRL
+    ends rollouts there and masks what follows; return the EOS ids. Only single tokens can stop
+    TRL's `generate` (it passes no tokenizer for multi-token stop strings)."""
+    eos = model.generation_config.eos_token_id
+    ids = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
+    for stop in stops:
+        token_ids = tokenizer.encode(stop, add_special_tokens=False)
+        if len(token_ids) != 1:
+            raise SynthRLError(
+                f"train.stop_tokens: {stop!r} is {len(token_ids)} tokens for this model's "
+                "tokenizer; only single tokens can end a rollout. Remove it or use another."
+            )
+        if token_ids[0] not in ids:
+            ids.append(token_ids[0])
+    model.generation_config.eos_token_id = ids
+    return ids
 
 
 def load_tokenizer(path: str) -> Any:
