@@ -5,7 +5,8 @@ embedded base model (fp32, CPU).
     .venv/bin/python bench/train.py [--quick]
 
 Each configuration runs in its own process (peak RSS is per process). Seconds per step are
-measured between the first and last logged steps (model loading and saving excluded). Prints a
+the median interval between logged steps (model loading and saving excluded; the median because
+sampled completions end at different lengths). Prints a
 table and `BENCH train overhead_pct=... target=5 PASS|MISS` (synthrl vs the plain script, worst of
 LoRA / full fine-tune).
 """
@@ -13,9 +14,11 @@ LoRA / full fine-tune).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,7 +47,7 @@ def settings(quick: bool, lora: bool) -> dict:
         "num_generations": 4 if quick else 8,
         "prompts_per_step": 1,
         "max_completion_tokens": 32 if quick else 96,
-        "max_steps": 3 if quick else 4,
+        "max_steps": 6 if quick else 8,
         "learning_rate": 1e-4 if lora else 1e-6,
         "lora": lora,
         "lora_r": 16,
@@ -148,14 +151,14 @@ def run_plain(out: Path, quick: bool, lora: bool) -> list[float]:
 def worker(kind: str, quick: bool, lora: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stamps = (run_synthrl if kind == "synthrl" else run_plain)(Path(tmp), quick, lora)
-    per_step = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+    per_step = statistics.median(b - a for a, b in itertools.pairwise(stamps))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds_per_step": per_step, "peak_rss_mb": peak}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="4 completions x 32 tokens, 3 steps")
+    parser.add_argument("--quick", action="store_true", help="4 completions x 32 tokens, 6 steps")
     parser.add_argument("--worker", choices=["synthrl", "plain"])
     parser.add_argument("--lora", type=int, default=1)
     args = parser.parse_args()

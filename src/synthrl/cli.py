@@ -242,7 +242,8 @@ def train(
     engine: Annotated[str, typer.Option(help="trl (this machine) or verl (Ray cluster).")] = "trl",
     algo: Annotated[str | None, typer.Option(help="grpo or sft (baseline).")] = None,
     data: Annotated[
-        Path | None, typer.Option(help="Train on a human-labelled JSONL instead.")
+        Path | None,
+        typer.Option(help="Train on a human-labelled JSONL / Parquet file instead (baselines)."),
     ] = None,
     set_: SetOpt = None,
 ) -> None:
@@ -251,6 +252,11 @@ def train(
     from synthrl.train.verl import launch
 
     if engine == "verl":
+        if algo == "sft" or data:
+            raise SynthRLError(
+                "--engine verl trains GRPO on the run's selected samples; the SFT and human-data "
+                "baselines run with --engine trl (or export your data to veRL's parquet yourself)."
+            )
         files = export_verl(run_dir)
         raise typer.Exit(launch(files["script"]))
     if engine != "trl":

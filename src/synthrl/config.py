@@ -32,6 +32,11 @@ class LLMConfig(_Section):
     )
     threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp (default: all).")
     context: int = Field(4096, ge=512, description="Context length for in-process models.")
+    parallel: int = Field(
+        16,
+        ge=1,
+        description="Sequences llama.cpp samples together (temperature > 0); 1: one at a time.",
+    )
     backoff_s: float = Field(
         1.0, ge=0, description="First retry delay; doubles per retry, with jitter."
     )
@@ -112,12 +117,18 @@ class TrainConfig(_Section):
     engine: Literal["trl", "verl"] = Field("trl", description="trl (one machine) or verl (Ray).")
     algo: Literal["grpo", "sft"] = Field("grpo", description="grpo (paper) or the sft baseline.")
     data: str | None = Field(
-        None, description="Train on this human-labelled JSONL/Parquet file instead (baselines)."
+        None,
+        description="Train on this human-labelled JSONL / Parquet file (or hf:NAME[@split]) "
+        "instead of the synthetic selection (the paper's RL (Same) / RL (Whole) baselines).",
     )
     data_fields: dict[str, str] = Field(
-        default_factory=dict, description="Field mapping for `data`: question, answer, solution."
+        default_factory=dict,
+        description="Field mapping for `data`: question, answer, and optionally context, "
+        "options, solution (SFT), id.",
     )
-    data_limit: int | None = Field(None, ge=1, description="Use the first N rows of `data`.")
+    data_limit: int | None = Field(
+        None, ge=1, description="Train on a random subset (seed train.seed) of N rows of `data`."
+    )
     learning_rate: float = Field(1e-6, gt=0, description="GRPO learning rate (paper: 1e-6).")
     num_generations: int = Field(16, ge=2, description="Completions per prompt (GRPO group size).")
     prompts_per_step: int = Field(64, ge=1, description="Prompts per optimizer step (paper: 64).")
@@ -144,7 +155,9 @@ class TrainConfig(_Section):
     )
     lora_r: int = Field(16, ge=1)
     format_reward: float = Field(0.1, ge=0, description="Bonus for the required answer format.")
-    save_steps: int = Field(50, ge=1, description="Checkpoint every N steps (resume point).")
+    save_steps: int = Field(
+        10, ge=1, description="Checkpoint every N optimizer steps (the resume point after a kill)."
+    )
     report_to: list[str] = Field(
         default_factory=list, description="Also log to these: tensorboard, wandb."
     )

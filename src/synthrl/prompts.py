@@ -18,6 +18,11 @@ def solve_messages(task: Task, task_input: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": "\n\n".join(parts)}]
 
 
+def plain_prompt(messages: list[dict[str, str]]) -> str:
+    """Chat messages as one raw prompt, for models without a chat template."""
+    return "\n\n".join(m["content"] for m in messages) + "\n\n"
+
+
 def demos_block(task: Task) -> str:
     return "\n\n".join(
         f"Example {i}:\n{json.dumps({'input': d.input, 'output': d.output}, ensure_ascii=False)}"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from synthrl.config import LLMConfig
+from synthrl.errors import SynthRLError
 from synthrl.llm import LLM, CallCache, Ledger, Request, open_backend
 
 pytestmark = pytest.mark.slow
@@ -67,3 +68,73 @@ def test_embedded_instructor_loads_and_answers(tmp_path: Path) -> None:
     finally:
         backend.close()
     assert "42" in text
+
+
+def _batched(base_gguf: Path, parallel: int, context: int) -> LLM:
+    backend = open_backend("embedded:base", LLMConfig(context=context, parallel=parallel))
+    return LLM(backend, None, Ledger(), "embedded:base", show_progress=False)
+
+
+def test_batched_sampling_over_more_samples_than_slots(base_gguf: Path) -> None:
+    """3 requests x 4 samples through 3 slots: samples start in waves, copying a live sibling's
+    prompt or re-evaluating it; every request gets all its samples, each ending as asked."""
+    from synthrl.llm.llamacpp_backend import LlamaCppBackend
+
+    llm = _batched(base_gguf, parallel=3, context=512)
+    assert isinstance(llm.backend, LlamaCppBackend)
+    questions = ["Count from 1 to 30.", "Name ten colours.", "Write a long poem about rain."]
+    requests = [
+        Request.chat([{"role": "user", "content": q}], n=4, temperature=0.9, max_tokens=12, seed=1)
+        for q in questions
+    ]
+    try:
+        reported: list[int] = []
+        llm.backend.generate(requests, lambda i, r: reported.append(i))
+        assert sorted(reported) == [0, 1, 2]  # each request reported exactly once
+        results = llm.generate(requests, stage="t")
+    finally:
+        llm.close()
+    for result in results:
+        assert len(result.samples) == 4 and result.prompt_tokens > 10
+        for sample in result.samples:
+            assert sample.finish_reason in ("stop", "length") and sample.text
+            assert 0 < sample.completion_tokens <= 12
+            if sample.finish_reason == "length":
+                assert sample.completion_tokens == 12
+    assert len({t for r in results for t in r.texts}) > 3  # the samples are not all one text
+
+
+def test_batched_sampling_stops_and_matches_greedy_when_nearly_greedy(base_gguf: Path) -> None:
+    llm = _batched(base_gguf, parallel=8, context=1024)
+    ask = [{"role": "user", "content": "What is 2 + 3? Reply with the number only."}]
+    try:
+        greedy = llm.generate([Request.chat(ask, max_tokens=8)], stage="t")[0].texts[0]
+        cold = llm.generate([Request.chat(ask, n=4, temperature=0.01, max_tokens=8)], stage="t")[0]
+        lines = llm.generate(
+            [
+                Request.chat(
+                    [{"role": "user", "content": "List five fruits, one per line."}],
+                    n=5,
+                    temperature=1.0,
+                    max_tokens=40,
+                    stop=("\n",),
+                )
+            ],
+            stage="t",
+        )[0]
+    finally:
+        llm.close()
+    assert "5" in greedy and all(t.strip() == greedy.strip() for t in cold.texts)
+    assert all("\n" not in t for t in lines.texts)
+    assert all(s.finish_reason == "stop" for s in lines.samples)
+
+
+def test_prompt_longer_than_the_context_is_a_clear_error(base_gguf: Path) -> None:
+    llm = _batched(base_gguf, parallel=4, context=512)
+    long = [{"role": "user", "content": "word " * 600}]
+    try:
+        for temperature in (0.0, 0.7):
+            with pytest.raises(SynthRLError, match="raise llm.context"):
+                llm.generate([Request.chat(long, temperature=temperature)], stage="t")
+    finally:
+        llm.close()

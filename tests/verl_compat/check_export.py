@@ -198,7 +198,8 @@ def check_script(report: Report, cfg: Any, export: Path) -> None:
     if not script.is_file():
         report.check("script", "run_grpo.sh present", False)
         return
-    env = {k: v for k, v in os.environ.items() if k not in ("GPUS_PER_NODE", "NNODES")}
+    shell_vars = ("GPUS_PER_NODE", "NNODES", "ROLLOUT_TP", "PYTHON")
+    env = {k: v for k, v in os.environ.items() if k not in shell_vars}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     done = subprocess.run(
         ["bash", str(script), "--cfg", "job"], env=env, capture_output=True, text=True, timeout=600

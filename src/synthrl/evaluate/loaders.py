@@ -112,7 +112,7 @@ def _rows(source: str) -> Iterator[dict[str, Any]]:
         return
     path = Path(source)
     if not path.is_file():
-        raise SynthRLError(f"evaluation file {path}: no such file")
+        raise SynthRLError(f"data file {path}: no such file")
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
@@ -150,7 +150,7 @@ def load_items(source: str, fields: dict[str, str], limit: int | None = None) ->
             )
         )
     if not items:
-        raise SynthRLError(f"{source}: no evaluation items")
+        raise SynthRLError(f"{source}: no rows")
     return items
 
 

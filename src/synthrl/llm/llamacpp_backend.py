@@ -1,7 +1,11 @@
 """In-process GGUF inference on CPU with llama-cpp-python: the embedded default.
 
-The engine keeps the last prompt's KV cache, so the n samples of one request evaluate the prompt
-once. Greedy requests (temperature 0) are decoded once and the text repeated n times.
+Greedy requests (temperature 0) are decoded one at a time by llama-cpp-python's own completion
+loop, once per request (the text is repeated for n > 1), so their answers equal a plain
+llama-cpp-python loop's. Sampled requests go to `BatchedSampler`: up to `llm.parallel`
+sequences decode together, and each request's prompt is evaluated once for its n samples.
+Chat messages are rendered with the GGUF's chat template (as `create_chat_completion` does), or
+as one plain prompt when the model has none.
 """
 
 from __future__ import annotations
@@ -13,46 +17,118 @@ from typing import Any
 
 from synthrl.errors import SynthRLError
 from synthrl.llm.base import Backend, OnResult, Request, Result, Sample
+from synthrl.llm.llamacpp_batch import BatchedSampler, Job
+from synthrl.prompts import plain_prompt
+
+BATCH_CONTEXTS = 4  # the batched context holds this many full-length sequences' worth of KV
 
 
 class LlamaCppBackend(Backend):
     name = "llamacpp"
 
-    def __init__(self, path: str | Path, model: str, n_ctx: int = 4096, threads: int | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        model: str,
+        n_ctx: int = 4096,
+        threads: int | None = None,
+        parallel: int = 16,
+    ):
         super().__init__(model)
         path = Path(path)
         if not path.is_file():
             raise SynthRLError(f"GGUF file not found: {path}")
         try:
             from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
         except ImportError as err:  # pragma: no cover - a core dependency
             raise SynthRLError(
                 f"llama-cpp-python is not importable ({err}); pip install llama-cpp-python"
             ) from None
+        self.threads = threads or os.cpu_count() or 1
+        self.n_ctx = n_ctx
+        self.parallel = parallel
         self.engine = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
-            n_threads=threads or os.cpu_count() or 1,
+            n_threads=self.threads,
             n_batch=512,
             seed=0,
             verbose=False,
         )
+        template = self.engine.metadata.get("tokenizer.chat_template")
+        self.formatter = None
+        if template:
+            eos, bos = self.engine.token_eos(), self.engine.token_bos()
+            self.formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=self.engine._model.token_get_text(eos) if eos != -1 else "",
+                bos_token=self.engine._model.token_get_text(bos) if bos != -1 else "",
+            )
+        self._sampler: BatchedSampler | None = None
 
     def generate(self, requests: Sequence[Request], on_result: OnResult) -> None:
+        jobs = []
         for i, request in enumerate(requests):
-            on_result(i, self._one(request))
+            tokens, stops = self.render(request)
+            max_tokens = self._max_tokens(request, tokens)
+            if request.temperature == 0 or self.parallel == 1:
+                on_result(i, self._one(request, tokens, stops, max_tokens))
+            else:
+                jobs.append(Job(i, request, tokens, stops, max_tokens))
+        if jobs:
+            self.sampler().run(jobs, on_result)
 
-    def _one(self, request: Request) -> Result:
-        result = Result()
+    def render(self, request: Request) -> tuple[list[int], list[str]]:
+        """Prompt tokens and stop strings, as llama-cpp-python's chat completion builds them."""
+        stops = list(request.stop)
+        if request.messages is None or self.formatter is None:
+            text = request.prompt if request.messages is None else None
+            text = text if text is not None else plain_prompt(request.message_dicts())
+            return self.engine.tokenize(text.encode("utf-8"), add_bos=True, special=True), stops
+        response = self.formatter(messages=request.message_dicts())
+        tokens = self.engine.tokenize(
+            response.prompt.encode("utf-8"), add_bos=not response.added_special, special=True
+        )
+        extra = response.stop if isinstance(response.stop, list) else [response.stop]
+        return tokens, stops + [s for s in extra if s]
+
+    def sampler(self) -> BatchedSampler:
+        if self._sampler is None:
+            self._sampler = BatchedSampler(
+                self.engine, self.n_ctx * BATCH_CONTEXTS, self.parallel, self.threads
+            )
+        return self._sampler
+
+    def _max_tokens(self, request: Request, tokens: list[int]) -> int:
+        room = self.n_ctx - len(tokens)
+        if room <= 0:
+            raise SynthRLError(
+                f"llama.cpp could not answer: the prompt has {len(tokens)} tokens, the context "
+                f"{self.n_ctx} (raise llm.context?)"
+            )
+        return min(request.max_tokens, room)
+
+    def _one(
+        self, request: Request, tokens: list[int], stops: list[str], max_tokens: int
+    ) -> Result:
+        """Sample one at a time with llama-cpp-python's completion loop (greedy: decode once)."""
+        result = Result(prompt_tokens=len(tokens))
         draws = 1 if request.temperature == 0 else request.n
         for j in range(draws):
-            out = self._call(request, request.sample_seed(request.first_sample + j))
+            out: dict[str, Any] = self.engine.create_completion(  # type: ignore[assignment]
+                prompt=tokens,
+                temperature=request.temperature,
+                top_p=request.top_p,
+                max_tokens=max_tokens,
+                stop=stops or None,
+                seed=request.sample_seed(request.first_sample + j),
+            )
             choice = out["choices"][0]
-            text = choice["message"]["content"] if request.messages is not None else choice["text"]
-            usage = out["usage"]
-            result.prompt_tokens = usage["prompt_tokens"]
             sample = Sample(
-                text or "", choice.get("finish_reason") or "stop", usage["completion_tokens"]
+                choice["text"] or "",
+                choice.get("finish_reason") or "stop",
+                out["usage"]["completion_tokens"],
             )
             result.samples.append(sample)
         while len(result.samples) < request.n:  # greedy: the same text, generated once
@@ -60,24 +136,10 @@ class LlamaCppBackend(Backend):
             result.samples.append(Sample(first.text, first.finish_reason, 0))
         return result
 
-    def _call(self, request: Request, seed: int) -> dict[str, Any]:
-        sampling: dict[str, Any] = {
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-            "max_tokens": request.max_tokens,
-            "stop": list(request.stop) or None,
-            "seed": seed,
-        }
-        try:
-            if request.messages is not None:
-                return self.engine.create_chat_completion(
-                    messages=request.message_dicts(), **sampling
-                )  # type: ignore[return-value]
-            return self.engine.create_completion(prompt=request.prompt, **sampling)  # type: ignore[return-value]
-        except ValueError as err:  # e.g. the prompt exceeds the context window
-            raise SynthRLError(f"llama.cpp could not answer: {err} (raise llm.context?)") from None
-
     def close(self) -> None:
+        if self._sampler is not None:
+            self._sampler.close()
+            self._sampler = None
         engine = getattr(self, "engine", None)
         if engine is not None:
             engine.close()

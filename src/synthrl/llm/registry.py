@@ -56,7 +56,7 @@ def _embedded(rest: str, cfg: LLMConfig) -> Backend:
 
     path = prepare_gguf(rest)
     return LlamaCppBackend(
-        path, f"embedded:{rest}@{MODELS[rest].sha256[:12]}", cfg.context, cfg.threads
+        path, f"embedded:{rest}@{MODELS[rest].sha256[:12]}", cfg.context, cfg.threads, cfg.parallel
     )
 
 
@@ -64,7 +64,7 @@ def _gguf(rest: str, cfg: LLMConfig) -> Backend:
     from synthrl.llm.llamacpp_backend import LlamaCppBackend
 
     path = Path(rest).expanduser().resolve()
-    return LlamaCppBackend(path, f"gguf:{path}", cfg.context, cfg.threads)
+    return LlamaCppBackend(path, f"gguf:{path}", cfg.context, cfg.threads, cfg.parallel)
 
 
 def _hf(rest: str, cfg: LLMConfig) -> Backend:

@@ -8,6 +8,7 @@ from typing import Any
 
 from synthrl.errors import SynthRLError
 from synthrl.llm.base import Backend, OnResult, Request, Result, Sample
+from synthrl.prompts import plain_prompt
 
 
 class TransformersBackend(Backend):
@@ -44,7 +45,7 @@ class TransformersBackend(Backend):
                     request.message_dicts(), tokenize=False, add_generation_prompt=True
                 )
             )
-        return "\n\n".join(content for _, content in request.messages) + "\n\n"
+        return plain_prompt(request.message_dicts())
 
     def generate(self, requests: Sequence[Request], on_result: OnResult) -> None:
         """Greedy single-sample requests with equal settings run in left-padded batches."""

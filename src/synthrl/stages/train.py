@@ -20,12 +20,15 @@ from synthrl.stages.select import NEVER_SOLVED
 from synthrl.task import Task
 from synthrl.train.data import rows_from_file, rows_from_selected
 from synthrl.train.model_path import trainable_path
+from synthrl.train.processes import is_main_process
 
 
 def training_rows(ctx: StageContext) -> list[dict[str, Any]]:
     cfg = ctx.config.train
     if cfg.data:
-        return rows_from_file(ctx.task, cfg.data, cfg.data_fields, cfg.algo, cfg.data_limit)
+        return rows_from_file(
+            ctx.task, cfg.data, cfg.data_fields, cfg.algo, cfg.data_limit, cfg.seed
+        )
     selected = ctx.run.rows("select", "selected.jsonl")
     if not selected:
         raise SynthRLError("the selection is empty: nothing to train on (see `synthrl status`).")
@@ -52,13 +55,17 @@ def run(ctx: StageContext) -> StageOutput:
         from synthrl.train.trl_grpo import train_grpo
 
         summary = train_grpo(model_path, rows, cfg, ctx.out_dir, ctx.task.answer.kind)
-    write_json(ctx.out_dir / "summary.json", {**summary, "rows": len(rows), "base": model_path})
+    if is_main_process():
+        write_json(ctx.out_dir / "summary.json", {**summary, "rows": len(rows), "base": model_path})
     notes = [f"resumed from {summary['resumed_from']}"] if summary["resumed_from"] else []
     return StageOutput({"rows": len(rows), "steps": summary["steps"]}, notes=notes)
 
 
 def _discard_stale_checkpoints(ctx: StageContext) -> None:
-    """Checkpoints from other settings must not be resumed: keep them only for this fingerprint."""
+    """Checkpoints from other settings must not be resumed: keep them only for this fingerprint.
+    (Rank 0 only under accelerate; the other ranks find the folder as rank 0 leaves it.)"""
+    if not is_main_process():
+        return
     marker = ctx.out_dir / "fingerprint.txt"
     if marker.exists() and marker.read_text().strip() != ctx.fingerprint:
         shutil.rmtree(ctx.out_dir / "checkpoints", ignore_errors=True)

@@ -8,12 +8,10 @@ SFT rows:  {prompt: chat messages, completion: [assistant message with the refer
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
-from synthrl.answers import extract
-from synthrl.artifacts import read_jsonl
-from synthrl.errors import SynthRLError
 from synthrl.prompts import solve_messages
 from synthrl.samples import answer_options
 from synthrl.task import Task
@@ -56,31 +54,28 @@ def rows_from_selected(
 
 
 def rows_from_file(
-    task: Task, path: str | Path, fields: dict[str, str], algo: str, limit: int | None = None
+    task: Task,
+    source: str | Path,
+    fields: dict[str, str],
+    algo: str,
+    limit: int | None = None,
+    seed: int = 0,
 ) -> list[dict[str, Any]]:
-    """Rows from a human-labelled JSONL file; the gold answer is extracted from `answer` when it
-    is a worked solution (e.g. GSM8K's '... #### 18')."""
-    path = Path(path)
-    if not path.is_file():
-        raise SynthRLError(f"training data {path}: no such file")
+    """Rows from a human-labelled JSONL / Parquet file or `hf:NAME[@split]`, read by the
+    evaluation loader (so `context` and `options` fields map too). GRPO takes the gold answer
+    from `answer` (extracted from a worked solution such as GSM8K's '... #### 18'); SFT trains on
+    `solution` (default: the `answer` field). `limit` takes a seeded random subset of that size
+    (the paper's "RL (Same)" row); without it, every row ("RL (Whole)")."""
+    from synthrl.evaluate.loaders import load_items
+    from synthrl.evaluate.runner import gold_answer
+
     names = {**DEFAULT_FIELDS, **fields}
-    rows = []
-    for number, record in enumerate(read_jsonl(path), 1):
-        if limit is not None and len(rows) >= limit:
-            break
-        missing = [names[k] for k in ("question", "answer") if names[k] not in record]
-        if missing:
-            raise SynthRLError(
-                f"{path}:{number}: no field {missing[0]!r}; map it with train.data_fields "
-                f"(fields here: {', '.join(sorted(record))})"
-            )
-        question, raw = str(record[names["question"]]), str(record[names["answer"]])
-        if algo == "sft":
-            rows.append(sft_row(task, question, str(record.get(names["solution"], raw))))
-            continue
-        opts = answer_options(task, question)
-        gold = extract(raw, task.answer.kind, **opts) or raw.strip()
-        rows.append(grpo_row(task, question, gold))
-    if not rows:
-        raise SynthRLError(f"training data {path} holds no rows")
-    return rows
+    if algo == "sft":
+        names["answer"] = names["solution"]
+    names.pop("solution")
+    items = load_items(str(source), names)
+    if limit is not None and limit < len(items):
+        items = random.Random(seed).sample(items, limit)
+    if algo == "sft":
+        return [sft_row(task, item.input, item.answer) for item in items]
+    return [grpo_row(task, item.input, gold_answer(item, task)) for item in items]

@@ -25,11 +25,20 @@ KEEP = {
 
 
 class MetricsFile(TrainerCallback):
-    """Write {step, epoch, time, <metrics>} per logging step to `path` (appends: resumes add on)."""
+    """Write {step, epoch, seconds, <metrics>} per logging step to `path`. A resumed run drops
+    the rows logged after its checkpoint and continues the clock where they left off."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.started = time.time()
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if not state.is_world_process_zero or not self.path.is_file():
+            return
+        rows = [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
+        kept = [r for r in rows if r.get("step", 0) <= state.global_step]
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+        self.started = time.time() - (kept[-1].get("seconds", 0.0) if kept else 0.0)
 
     def on_log(
         self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any

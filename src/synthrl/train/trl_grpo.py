@@ -1,26 +1,27 @@
 """GRPO with TRL's GRPOTrainer on one machine (CPU or GPU; vLLM rollouts and accelerate /
 DeepSpeed for several GPUs through TRL's own options). Resumes from the last checkpoint.
 
-Loss: `train.loss_type` (default `bnpo`: token-level losses averaged over the batch's tokens),
-which is how the paper's TinyZero/veRL GRPO aggregated them; advantages are group-normalised
-(reward minus group mean, divided by group std) and the KL penalty (k3 estimator) has weight
-`train.beta` = 0.01, overriding TRL's defaults (`dapo`, beta 0).
+Loss: `train.loss_type` (default `bnpo`: per-token losses averaged over the tokens of each
+micro-batch, micro-batches averaged over gradient accumulation), which is how the paper's code
+(TinyZero, an early veRL: `masked_mean` per micro-batch) aggregated them; advantages are
+group-normalised (reward minus group mean, divided by group std) and the KL penalty (k3
+estimator) has weight `train.beta` = 0.01, overriding TRL's defaults (`dapo`, beta 0).
+
+Weights stay in fp32 (on a GPU, bf16 autocast): updates of lr 1e-6 are below bf16's resolution
+and would round away in pure-bf16 weights.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from synthrl.config import TrainConfig
 from synthrl.errors import SynthRLError
+from synthrl.prompts import plain_prompt
 from synthrl.train.metrics import MetricsFile
-
-
-def world_size() -> int:
-    return int(os.environ.get("WORLD_SIZE", "1"))
+from synthrl.train.processes import world_size
 
 
 def batch_shape(cfg: TrainConfig, n_prompts: int) -> tuple[int, int]:
@@ -39,8 +40,14 @@ def batch_shape(cfg: TrainConfig, n_prompts: int) -> tuple[int, int]:
     return cfg.micro_batch_prompts * cfg.num_generations, cfg.prompts_per_step // per_pass
 
 
-def grpo_args(cfg: TrainConfig, out_dir: Path, n_prompts: int) -> Any:
-    """TRL GRPOConfig for the paper's (or the preset's) settings."""
+def grpo_args(
+    cfg: TrainConfig, out_dir: Path, n_prompts: int, stop_ids: list[int] | None = None
+) -> Any:
+    """TRL GRPOConfig for the paper's (or the preset's) settings.
+
+    Without vLLM, rollouts are generated one accumulation step at a time (`steps_per_generation`
+    1): the same on-policy samples as generating the whole step at once (no update happens in
+    between), without holding 64 x 16 completions of 2048 tokens in one `generate` call."""
     import torch
     from trl import GRPOConfig
 
@@ -69,6 +76,9 @@ def grpo_args(cfg: TrainConfig, out_dir: Path, n_prompts: int) -> Any:
         bf16=gpu,
         use_vllm=cfg.vllm,
         vllm_mode="colocate",
+        steps_per_generation=None if cfg.vllm else 1,
+        # vLLM stops at its tokenizer's EOS only; the extra stop tokens are passed on.
+        generation_kwargs={"stop_token_ids": stop_ids} if cfg.vllm and stop_ids else None,
         disable_dropout=True,
         dataloader_num_workers=0,
     )
@@ -87,10 +97,27 @@ def lora_config(cfg: TrainConfig) -> Any:
 
 
 def last_checkpoint(out_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
+    """The newest complete checkpoint: the Trainer writes `trainer_state.json` last, so a folder
+    without it was cut off mid-save and is skipped."""
     folder = out_dir / "checkpoints"
-    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+    if not folder.is_dir():
+        return None
+    complete = [
+        p
+        for p in folder.glob("checkpoint-*")
+        if p.name.split("-")[-1].isdigit() and _readable_json(p / "trainer_state.json")
+    ]
+    if not complete:
+        return None
+    return str(max(complete, key=lambda p: int(p.name.split("-")[-1])))
+
+
+def _readable_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def train_grpo(
@@ -109,11 +136,12 @@ def train_grpo(
 
     from synthrl.answers import make_reward_fn
 
-    args = grpo_args(cfg, out_dir, len(rows))
-    reward = json_column_reward(make_reward_fn(kind, format_weight=cfg.format_reward))  # type: ignore[arg-type]
-    dataset = Dataset.from_list(rows)
     model, tokenizer = load_model(model_path), load_tokenizer(model_path)
-    add_stop_tokens(model, tokenizer, cfg.stop_tokens)
+    base_eos = model.generation_config.eos_token_id
+    stop_ids = add_stop_tokens(model, tokenizer, cfg.stop_tokens)
+    args = grpo_args(cfg, out_dir, len(rows), stop_ids)
+    reward = json_column_reward(make_reward_fn(kind, format_weight=cfg.format_reward))  # type: ignore[arg-type]
+    dataset = Dataset.from_list(plain_prompts(rows, tokenizer))
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[reward, *(extra_rewards or [])],
@@ -123,13 +151,18 @@ def train_grpo(
         peft_config=lora_config(cfg) if cfg.lora else None,
         callbacks=[MetricsFile(out_dir / "metrics.jsonl")],
     )
-    return run_trainer(trainer, out_dir, cfg.lora)
+    return run_trainer(trainer, out_dir, cfg.lora, base_eos)
 
 
-def run_trainer(trainer: Any, out_dir: Path, lora: bool) -> dict[str, Any]:
-    """Train (resuming from the last checkpoint in `out_dir`), save the final model, summarise."""
+def run_trainer(trainer: Any, out_dir: Path, lora: bool, base_eos: Any = None) -> dict[str, Any]:
+    """Train (resuming from the last checkpoint in `out_dir`), save the final model, summarise.
+
+    `base_eos`: the generation config's EOS ids before the rollout stop tokens were added; the
+    saved model gets them back, so it generates exactly as the base does (a fair evaluation)."""
     resume = last_checkpoint(out_dir)
     result = trainer.train(resume_from_checkpoint=resume)
+    if base_eos is not None:
+        trainer.model.generation_config.eos_token_id = base_eos
     final = save_final(trainer, out_dir / "model", lora)
     return {
         "steps": trainer.state.global_step,
@@ -153,11 +186,25 @@ def json_column_reward(inner: Any) -> Any:
 
 
 def load_model(path: str) -> Any:
+    """fp32 weights (see the module docstring); on a GPU, TRL's `bf16` autocasts the compute."""
     import torch
     from transformers import AutoModelForCausalLM
 
-    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-    return AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+
+
+def plain_prompts(rows: list[dict[str, Any]], tokenizer: Any) -> list[dict[str, Any]]:
+    """Rows as they are for a chat model; for a model without a chat template, the messages
+    become one raw prompt string (and an SFT completion its text), as every backend renders them."""
+    if tokenizer.chat_template:
+        return rows
+    out = []
+    for row in rows:
+        row = {**row, "prompt": plain_prompt(row["prompt"])}
+        if isinstance(row.get("completion"), list):
+            row["completion"] = "".join(m["content"] for m in row["completion"])
+        out.append(row)
+    return out
 
 
 def add_stop_tokens(model: Any, tokenizer: Any, stops: list[str]) -> list[int]:
@@ -189,10 +236,26 @@ def load_tokenizer(path: str) -> Any:
 
 
 def save_final(trainer: Any, target: Path, lora: bool) -> Path:
-    """Save a plain Hugging Face model (LoRA merged) and its tokenizer."""
-    model = trainer.model
-    if lora and hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
-    model.save_pretrained(str(target))
-    trainer.processing_class.save_pretrained(str(target))
+    """Save a plain Hugging Face model (LoRA merged) and its tokenizer.
+
+    One process: merge in memory. Several (accelerate / DeepSpeed): every rank takes part in
+    `trainer.save_model` (which gathers sharded weights); rank 0 then merges a LoRA adapter into
+    a fresh copy of the base."""
+    if world_size() == 1:
+        model = trainer.model
+        if lora and hasattr(model, "merge_and_unload"):
+            model = model.merge_and_unload()
+        model.save_pretrained(str(target))
+        trainer.processing_class.save_pretrained(str(target))
+        return target
+    adapter = target.parent / "adapter" if lora else target
+    trainer.save_model(str(adapter))
+    if trainer.accelerator.is_main_process:
+        if lora:
+            from peft import AutoPeftModelForCausalLM
+
+            merged = AutoPeftModelForCausalLM.from_pretrained(str(adapter)).merge_and_unload()
+            merged.save_pretrained(str(target))
+        trainer.processing_class.save_pretrained(str(target))
+    trainer.accelerator.wait_for_everyone()
     return target

@@ -14,6 +14,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,19 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
 '''
 
 
-def verl_rows(task_name: str, rows: list[dict[str, Any]], ids: list[str]) -> list[dict[str, Any]]:
-    """synthrl GRPO rows (see train.data) as veRL parquet rows."""
+def verl_rows(
+    task_name: str, rows: list[dict[str, Any]], ids: list[str], format_weight: float
+) -> list[dict[str, Any]]:
+    """synthrl GRPO rows (see train.data) as veRL parquet rows; the reward file reads the answer
+    kind, options and `train.format_reward` from `extra_info`."""
     out = []
     for index, (row, sample_id) in enumerate(zip(rows, ids, strict=True)):
-        extra: dict[str, Any] = {"index": index, "id": sample_id, "kind": row["kind"]}
+        extra: dict[str, Any] = {
+            "index": index,
+            "id": sample_id,
+            "kind": row["kind"],
+            "format_weight": format_weight,
+        }
         for key in ("letters", "labels"):
             if key in row:
                 extra[key] = row[key]
@@ -62,7 +71,8 @@ def overrides(config: RunConfig, data_dir: Path, model_path: str) -> list[str]:
         "algorithm.adv_estimator=grpo",
         "algorithm.use_kl_in_reward=False",
         f"data.train_files={train_file}",
-        f"data.val_files={train_file}",
+        f"data.val_files={train_file}",  # synthetic data only: no held-out split here
+        "trainer.test_freq=-1",
         f"data.train_batch_size={t.prompts_per_step}",
         "data.max_prompt_length=1024",
         f"data.max_response_length={t.max_completion_tokens}",
@@ -78,6 +88,7 @@ def overrides(config: RunConfig, data_dir: Path, model_path: str) -> list[str]:
         "actor_rollout_ref.actor.strategy=fsdp",
         "actor_rollout_ref.rollout.name=vllm",
         f"actor_rollout_ref.rollout.n={t.num_generations}",
+        "actor_rollout_ref.rollout.tensor_model_parallel_size=${ROLLOUT_TP:-1}",
         f"actor_rollout_ref.rollout.temperature={t.temperature}",
         "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=8",
         "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=8",
@@ -107,7 +118,7 @@ def write_export(
     import pyarrow.parquet as pq
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist(verl_rows(task_name, rows, ids))
+    table = pa.Table.from_pylist(verl_rows(task_name, rows, ids, config.train.format_reward))
     pq.write_table(table, out_dir / "train.parquet")
     (out_dir / "reward.py").write_text(REWARD_FILE, encoding="utf-8")
     lines = overrides(config, out_dir.resolve(), model_path)
@@ -117,8 +128,10 @@ def write_export(
     script.write_text(
         "#!/usr/bin/env bash\n# GRPO with veRL on Ray (written by `synthrl export verl`).\n"
         "# Multi-node: `ray start --head` on the first node, `ray start --address=HEAD:6379` on\n"
-        "# the others, then run this on the head with NNODES and GPUS_PER_NODE set.\n"
-        f'set -euo pipefail\npython3 -m verl.trainer.main_ppo \\\n    {args} "$@"\n',
+        "# the others, then run this on the head with NNODES and GPUS_PER_NODE set (and\n"
+        "# ROLLOUT_TP for vLLM tensor parallelism, PYTHON for the interpreter with veRL).\n"
+        'set -euo pipefail\n"${PYTHON:-python3}" -m verl.trainer.main_ppo \\\n'
+        f'    {args} "$@"\n',
         encoding="utf-8",
     )
     script.chmod(0o755)
@@ -133,7 +146,8 @@ def _shell_arg(line: str) -> str:
 
 
 def launch(script: Path) -> int:
-    """Run the launch script, or refuse clearly when veRL or a GPU is missing."""
+    """Run the launch script (with this interpreter), or refuse clearly when veRL or a GPU is
+    missing."""
     if importlib.util.find_spec("verl") is None:
         raise SynthRLError(
             "veRL is not installed here: pip install 'synthrl[verl]' on the GPU nodes (veRL pins "
@@ -144,4 +158,5 @@ def launch(script: Path) -> int:
 
     if not torch.cuda.is_available():
         raise SynthRLError("veRL training needs CUDA GPUs; none is visible on this machine.")
-    return subprocess.call(["bash", str(script)], env=os.environ.copy())
+    env = {"PYTHON": sys.executable, **os.environ}
+    return subprocess.call(["bash", str(script)], env=env)
