@@ -3,12 +3,15 @@ model and a real synthetic set made by the pipeline (embedded instructor, cached
 
     .venv/bin/python bench/scoring.py [--quick] [--run runs/NAME]
 
-Both scorers draw the same completions (the call cache keys each completion by its sample index,
-so adaptive scoring's first n draws are full scoring's first n): the comparison is exact on cost
-and on the selected sets. Full scoring runs first and pays for generation; adaptive scoring then
-replays from the cache and counts what it would have generated. Prints a table and
-`BENCH scoring completions_ratio=... target=... PASS|MISS` (target: >= 3x fewer completions, or
->= 2x with --quick, at a selected-set Jaccard >= 0.8).
+Both scorers see the same completions: the call cache keys each completion by its sample index,
+so adaptive scoring's first n draws are full scoring's first n, and the comparison isolates the
+stopping rule (cost and selected set). Full scoring runs first and generates (batched llama.cpp
+sampling, prefix-shared); adaptive scoring then replays from the cache and counts what it would
+have generated; its seconds are estimated from its tokens at full scoring's measured rate. Each
+(samples, L, max_tokens) setting has its own cache file, so a first run measures generation and
+a rerun only re-prints. Prints a table and `BENCH scoring completions_ratio=... target=...
+PASS|MISS` (target: >= 3x fewer completions, or >= 2x with --quick, at a selected-set Jaccard
+>= 0.8).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,8 +67,7 @@ def main() -> None:
 
     from synthrl.config import LLMConfig, ScoreConfig
     from synthrl.llm import LLM, CallCache, Ledger, open_backend
-    from synthrl.paths import home
-    from synthrl.scoring import select_top
+    from synthrl.scoring import histogram, select_top
     from synthrl.stages.score import score_samples
     from synthrl.task import load_task
 
@@ -75,9 +78,10 @@ def main() -> None:
     task = load_task(ROOT / "examples/tasks/gsm8k.yaml")
     m = max(1, len(samples) // 2)
     ledger = Ledger()
+    cache = run_dir / f"bench-cache-{len(samples)}x{total}x{args.max_tokens}.sqlite"
     llm = LLM(
         open_backend("embedded:base", LLMConfig(context=2048)),
-        CallCache(home() / "bench-scoring.sqlite"),
+        CallCache(cache),
         ledger,
         "embedded:base",
     )
@@ -97,18 +101,19 @@ def main() -> None:
 
         scored = score_samples(generate, task, samples, cfg, m, 0)
         wall = time.perf_counter() - started
-        usage = ledger.by_stage(name)
         selected = {
             r.id
             for r in select_top([(s["id"], s["correct"], s["attempts"]) for s in scored], m)
             if r.selected
         }
-        rows[name] = (scored, selected, wall, usage)
-    full_scored, full_sel, full_wall, _ = rows["full-L (paper eq. 7)"]
-    per_completion = full_wall / max(1, sum(s["attempts"] for s in full_scored))
+        rows[name] = (scored, selected, wall, ledger.by_stage(name))
+    full_scored, full_sel, full_wall, full_usage = rows["full-L (paper eq. 7)"]
+    generated = full_usage.completion_tokens  # tokens generated now (not from the cache)
+    rate = full_wall / generated if generated else None
     print(
         f"\n{len(samples)} synthetic GSM8K samples ({run_dir}), L={total}, M={m}, "
-        f"max_tokens={args.max_tokens}, embedded base (Qwen2.5-Coder-0.5B Q4_K_M)\n"
+        f"max_tokens={args.max_tokens}, embedded base (Qwen2.5-Coder-0.5B Q4_K_M), "
+        f"batched llama.cpp sampling\n"
     )
     print(
         "| scorer | completions | completion tokens | est. seconds | selected overlap (Jaccard) |"
@@ -118,17 +123,26 @@ def main() -> None:
         completions = sum(s["attempts"] for s in scored)
         tokens = sum(s["completion_tokens"] for s in scored)
         jaccard = len(selected & full_sel) / max(1, len(selected | full_sel))
-        seconds = completions * per_completion
-        print(f"| {name} | {completions} | {tokens:,} | {seconds:.0f} | {jaccard:.3f} |")
+        seconds = f"{tokens * rate:.0f}" if rate else "cached"
+        print(f"| {name} | {completions} | {tokens:,} | {seconds} | {jaccard:.3f} |")
     full_n = sum(s["attempts"] for s in full_scored)
     fast_scored, fast_sel = rows["adaptive (synthrl)"][:2]
     ratio = full_n / max(1, sum(s["attempts"] for s in fast_scored))
     jaccard = len(fast_sel & full_sel) / max(1, len(fast_sel | full_sel))
     solved = sum(s["correct"] > 0 for s in full_scored)
+    stops = Counter(s["stopped"] or "ran all L" for s in fast_scored)
     print(
         f"\npass rates (full-L): {solved} of {len(full_scored)} samples ever solved; "
-        f"full scoring took {full_wall:.0f} s of generation here (first run; reruns hit the cache)"
+        f"histogram {histogram([s['pass_rate'] for s in full_scored])} (10 bins over [0, 1])"
     )
+    print(f"adaptive stops: {dict(stops)}")
+    if rate:
+        print(
+            f"full scoring generated {generated:,} tokens in {full_wall:.0f} s "
+            f"({generated / full_wall:.1f} tok/s); {full_usage.cache_hits} completions were cached"
+        )
+    else:
+        print(f"every completion came from {cache.name}: delete it to measure generation again")
     verdict = "PASS" if ratio >= target and jaccard >= 0.8 else "MISS"
     print(f"selected-set Jaccard vs full-L: {jaccard:.3f} (needs >= 0.8)")
     print(f"\nBENCH scoring completions_ratio={ratio:.2f} target={target:g} {verdict}")

@@ -98,3 +98,34 @@ def test_launch_script_overrides(tmp_path: Path) -> None:
 def test_launch_refuses_without_verl(tmp_path: Path) -> None:
     with pytest.raises(SynthRLError, match="veRL is not installed"):
         launch(export(tmp_path)["script"])
+
+
+def test_verl_engine_refuses_the_baselines(tmp_path: Path) -> None:
+    """--engine verl trains GRPO on the selection; SFT and human data are TRL-only: say so."""
+    import subprocess
+    import sys
+
+    for extra in (["--algo", "sft"], ["--data", str(tmp_path / "human.jsonl")]):
+        command = [sys.executable, "-m", "synthrl.cli", "train", str(tmp_path), "--engine", "verl"]
+        done = subprocess.run(
+            [*command, *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 1 and "--engine trl" in done.stderr, done.stderr
+
+
+def test_format_reward_setting_reaches_the_verl_reward(tmp_path: Path) -> None:
+    task = load_task(EXAMPLES / "logiqa.yaml")
+    config = resolve_config("paper", overrides={"train": {"format_reward": 0.5}})
+    rows = rows_from_selected(task, SELECTED, "grpo")
+    files = write_export(tmp_path, config, task.name, rows, ["g1"], "Qwen/Qwen2.5-7B")
+    spec = importlib.util.spec_from_file_location("verl_reward_fmt", files["reward"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    row = pq.read_table(files["parquet"]).to_pylist()[0]
+    assert row["extra_info"]["format_weight"] == 0.5
+    score = module.compute_score(row["data_source"], "<answer>B</answer>", "B", row["extra_info"])
+    assert score == pytest.approx(1.5)
+    assert "rollout.tensor_model_parallel_size=${ROLLOUT_TP:-1}" in files["script"].read_text()

@@ -158,8 +158,9 @@ class TrainConfig(_Section):
     save_steps: int = Field(
         10, ge=1, description="Checkpoint every N optimizer steps (the resume point after a kill)."
     )
-    report_to: list[str] = Field(
-        default_factory=list, description="Also log to these: tensorboard, wandb."
+    report_to: list[Literal["tensorboard", "wandb"]] = Field(
+        default_factory=list,
+        description="Also log to these (pip install 'synthrl[tracking]'): tensorboard, wandb.",
     )
     vllm: bool = Field(False, description="Generate rollouts with vLLM (GPU, TRL colocate mode).")
     sft_learning_rate: float = Field(2e-5, gt=0, description="SFT baseline (paper A.3: 2e-5).")

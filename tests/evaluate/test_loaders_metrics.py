@@ -89,3 +89,57 @@ def test_task_evaluation_falls_back_to_bundled_items_without_benchmarks(
     task = task.model_copy(update={"evaluation": EvaluationSpec(benchmark="gsm8k")})
     with pytest.raises(SynthRLError, match="benchmark data not found"):
         task_items(task, 3)
+
+
+def test_parquet_loader_and_options_as_a_mapping(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "own.parquet"
+    rows = [{"question": "Which is a fruit?", "opts": {"A": "stone", "B": "apple"}, "gold": "B"}]
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    (item,) = load_items(str(path), {"question": "question", "options": "opts", "answer": "gold"})
+    assert item.options == {"A": "stone", "B": "apple"} and "B. apple" in item.input
+    assert item.answer == "B" and item.id == "0"
+
+
+def test_sampled_runs_pool_every_seed() -> None:
+    """Three sampled runs over two items: per-item shares, an interval around the mean, and
+    wins/losses by majority of runs (not by the first seed alone)."""
+    from synthrl.evaluate.compare import compare
+    from synthrl.evaluate.loaders import EvalItem
+    from synthrl.evaluate.runner import summarise
+
+    task = load_task(EXAMPLES / "gsm8k.yaml")
+    items = [EvalItem("a", "1 + 1?", "2"), EvalItem("b", "2 + 2?", "4")]
+
+    def runs(a: list[bool], b: list[bool]) -> list[dict]:
+        return [
+            {"seed": s, "texts": ["#### 2", "#### 4"], "lenient": [x, y], "strict": [x, y]}
+            for s, (x, y) in enumerate(zip(a, b, strict=True))
+        ]
+
+    base = summarise(items, ["2", "4"], runs([True, False, False], [False, False, False]), task)
+    trained = summarise(items, ["2", "4"], runs([True, False, False], [True, True, False]), task)
+    assert base["strict_by_item"] == pytest.approx([1 / 3, 0.0])
+    assert trained["strict_by_item"] == pytest.approx([1 / 3, 2 / 3])
+    assert trained["strict_mean"] == pytest.approx(0.5)
+    low, high = trained["strict_wilson"]
+    assert low < 0.5 < high and (low, high) == pytest.approx(wilson(1, 2))
+    c = compare(base, trained)["strict"]
+    # item b: right in 2 of 3 trained runs, 0 of 3 base runs -> a win; item a: a tie
+    assert (c["wins"], c["losses"]) == (1, 0)
+    assert len(base["predictions"]) == 6  # every seed's completion is kept
+
+
+def test_weights_tag_changes_when_the_weights_do(tmp_path: Path) -> None:
+    import os
+
+    from synthrl.llm.registry import weights_tag
+
+    (tmp_path / "model.safetensors").write_bytes(b"a" * 10)
+    first = weights_tag(tmp_path)
+    assert first.startswith("@") and weights_tag(tmp_path) == first
+    os.utime(tmp_path / "model.safetensors", ns=(1, 1))
+    assert weights_tag(tmp_path) != first
+    assert weights_tag("Qwen/Qwen2.5-7B") == ""  # a hub id: nothing on disk to tag

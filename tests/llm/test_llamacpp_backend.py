@@ -134,7 +134,7 @@ def test_prompt_longer_than_the_context_is_a_clear_error(base_gguf: Path) -> Non
     long = [{"role": "user", "content": "word " * 600}]
     try:
         for temperature in (0.0, 0.7):
-            with pytest.raises(SynthRLError, match="raise llm.context"):
+            with pytest.raises(SynthRLError, match=r"raise llm\.context"):
                 llm.generate([Request.chat(long, temperature=temperature)], stage="t")
     finally:
         llm.close()

@@ -11,8 +11,9 @@ from statistics import mean, stdev
 from scipy.stats import binomtest
 
 
-def wilson(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for a proportion (95% by default)."""
+def wilson(correct: float, total: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a proportion (95% by default); `correct` may be fractional
+    (a per-item share of correct runs summed over items)."""
     if total == 0:
         return 0.0, 0.0
     p = correct / total
@@ -23,9 +24,10 @@ def wilson(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def bootstrap_diff(
-    a: Sequence[bool], b: Sequence[bool], rounds: int = 2000, seed: int = 0
+    a: Sequence[float], b: Sequence[float], rounds: int = 2000, seed: int = 0
 ) -> tuple[float, float]:
-    """95% paired-bootstrap interval of accuracy(b) - accuracy(a) over the same items."""
+    """95% paired-bootstrap interval of accuracy(b) - accuracy(a) over the same items (each
+    item's correctness, or its share of correct runs)."""
     if len(a) != len(b) or not a:
         raise ValueError("paired samples of equal, non-zero length are needed")
     rng = random.Random(seed)
@@ -38,10 +40,11 @@ def bootstrap_diff(
     return diffs[int(0.025 * rounds)], diffs[int(0.975 * rounds) - 1]
 
 
-def mcnemar(a: Sequence[bool], b: Sequence[bool]) -> tuple[int, int, float]:
-    """(items only b got right, items only a got right, exact two-sided p-value)."""
-    wins = sum(1 for x, y in zip(a, b, strict=True) if y and not x)
-    losses = sum(1 for x, y in zip(a, b, strict=True) if x and not y)
+def mcnemar(a: Sequence[float], b: Sequence[float]) -> tuple[int, int, float]:
+    """(items only b got right, items only a got right, exact two-sided p-value). An item
+    counts as right when more than half of its runs were (its only run, when greedy)."""
+    wins = sum(1 for x, y in zip(a, b, strict=True) if y > 0.5 >= x)
+    losses = sum(1 for x, y in zip(a, b, strict=True) if x > 0.5 >= y)
     if wins + losses == 0:
         return 0, 0, 1.0
     return wins, losses, float(binomtest(wins, wins + losses, 0.5).pvalue)

@@ -10,6 +10,7 @@ vllm:MODEL                            vLLM, in process on a GPU
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,21 @@ def parse_spec(spec: str) -> tuple[str, str]:
             f"{', '.join(BACKENDS)} (e.g. embedded:base, openai:gpt-4o, hf:Qwen/Qwen2.5-0.5B)."
         )
     return kind, rest
+
+
+def weights_tag(path: str | Path) -> str:
+    """A short tag of local weights (file names, sizes, modification times), so the call cache
+    never answers for a model whose files have since changed (e.g. retrained in place). Hub ids
+    and missing paths get an empty tag."""
+    path = Path(path).expanduser()
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file())
+    else:
+        return ""
+    stamp = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    return "@" + hashlib.sha256(repr(stamp).encode()).hexdigest()[:12]
 
 
 def _openai(rest: str, cfg: LLMConfig) -> Backend:
@@ -64,13 +80,15 @@ def _gguf(rest: str, cfg: LLMConfig) -> Backend:
     from synthrl.llm.llamacpp_backend import LlamaCppBackend
 
     path = Path(rest).expanduser().resolve()
-    return LlamaCppBackend(path, f"gguf:{path}", cfg.context, cfg.threads, cfg.parallel)
+    return LlamaCppBackend(
+        path, f"gguf:{path}{weights_tag(path)}", cfg.context, cfg.threads, cfg.parallel
+    )
 
 
 def _hf(rest: str, cfg: LLMConfig) -> Backend:
     from synthrl.llm.transformers_backend import TransformersBackend
 
-    return TransformersBackend(rest, f"hf:{rest}", cfg.threads)
+    return TransformersBackend(rest, f"hf:{rest}{weights_tag(rest)}", cfg.threads)
 
 
 def _vllm(rest: str, cfg: LLMConfig) -> Backend:

@@ -33,8 +33,11 @@ def to_result(output: Any) -> Result:
 class VLLMBackend(Backend):
     name = "vllm"
 
-    def __init__(self, model: str, seed: int = 0, **engine_args: Any) -> None:
-        super().__init__(model)
+    def __init__(
+        self, model: str, seed: int = 0, label: str | None = None, **engine_args: Any
+    ) -> None:
+        """`label` names the model in cache keys (default: `model`)."""
+        super().__init__(label or model)
         try:
             import vllm
         except ImportError:

@@ -1,8 +1,8 @@
 """evaluate: base and trained model, zero-shot, on the task's declared evaluation set (real,
 human-written data), with the task's prompt and the answer checker; strict (required format) and
 lenient accuracy, Wilson intervals, paired-bootstrap difference and McNemar wins/losses (paper 5.3).
-Both models run through transformers in fp32 (the base from the same weights training started
-from), so the only difference between them is the training.
+Both models run on the same engine (transformers in fp32 on a CPU, vLLM when the base is a
+`vllm:` spec) from the same starting weights, so the only difference between them is training.
 
 Writes `evaluate/results.json` and `evaluate/predictions.jsonl`.
 """
@@ -18,7 +18,9 @@ from synthrl.errors import SynthRLError
 from synthrl.evaluate.compare import compare
 from synthrl.evaluate.loaders import EvalItem, load_benchmark, load_items
 from synthrl.evaluate.runner import EvalSettings, evaluate
+from synthrl.llm.base import Backend
 from synthrl.llm.client import LLM
+from synthrl.llm.registry import parse_spec, weights_tag
 from synthrl.pipeline import Stage, StageContext, StageOutput
 from synthrl.task import Task
 from synthrl.train.model_path import trainable_path
@@ -60,18 +62,17 @@ def run(ctx: StageContext) -> StageOutput:
         write_json(ctx.out_dir / "results.json", {"skipped": "no evaluation set declared"})
         return StageOutput({"items": 0}, notes=["the task declares no `evaluation:`; skipped"])
     items, source = found
-    from synthrl.llm.transformers_backend import TransformersBackend
-
     settings = EvalSettings(tuple(cfg.seeds), cfg.temperature, cfg.max_tokens)
-    train_fp = (ctx.run.manifest("train") or {}).get("fingerprint", "")
-    models = {
-        "base": (trainable_path(ctx.config.models.base), f"{ctx.config.models.base}#hf"),
-        "trained": (str(ctx.run.stage_dir("train") / "model"), f"trained@{train_fp}"),
+    base_path = trainable_path(ctx.config.models.base)
+    trained_path = str(ctx.run.stage_dir("train") / "model")
+    models = {  # labels carry a weights tag: a retrained model is never answered from the cache
+        "base": (base_path, f"{ctx.config.models.base}#hf{weights_tag(base_path)}"),
+        "trained": (trained_path, f"trained{weights_tag(trained_path)}"),
     }
     results: dict[str, Any] = {}
     predictions = []
     for name, (path, label) in models.items():
-        backend = TransformersBackend(path, label, ctx.config.llm.threads, cfg.batch_size)
+        backend = eval_backend(ctx.config, path, label)
         llm = LLM(backend, ctx.models.cache, ctx.models.ledger, label)
         summary = evaluate(llm, ctx.task, items, settings, stage="evaluate")
         predictions += [{"model": name, **p} for p in summary.pop("predictions")]
@@ -88,6 +89,18 @@ def run(ctx: StageContext) -> StageOutput:
         "losses_strict": c["strict"]["losses"],
     }
     return StageOutput(counts, notes=[f"evaluated on {len(items)} items of {source}"])
+
+
+def eval_backend(config: RunConfig, path: str, label: str) -> Backend:
+    """vLLM when the base model is served by vLLM (a GPU), else transformers; base and trained
+    model always run on the same engine, so only the weights differ."""
+    if parse_spec(config.models.base)[0] == "vllm":
+        from synthrl.llm.vllm_backend import VLLMBackend
+
+        return VLLMBackend(path, config.llm.seed, label, max_model_len=config.llm.context)
+    from synthrl.llm.transformers_backend import TransformersBackend
+
+    return TransformersBackend(path, label, config.llm.threads, config.evaluate.batch_size)
 
 
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:

@@ -9,6 +9,7 @@ A run killed mid-training resumes from its last checkpoint.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from typing import Any
 
@@ -44,6 +45,7 @@ def run(ctx: StageContext) -> StageOutput:
             "train.engine=verl runs on a Ray cluster: `synthrl export verl RUN` writes the data, "
             "reward file and launch script; `synthrl train RUN --engine verl` starts it."
         )
+    check_trackers(cfg.report_to)
     _discard_stale_checkpoints(ctx)
     rows = training_rows(ctx)
     model_path = trainable_path(ctx.config.models.base)
@@ -59,6 +61,16 @@ def run(ctx: StageContext) -> StageOutput:
         write_json(ctx.out_dir / "summary.json", {**summary, "rows": len(rows), "base": model_path})
     notes = [f"resumed from {summary['resumed_from']}"] if summary["resumed_from"] else []
     return StageOutput({"rows": len(rows), "steps": summary["steps"]}, notes=notes)
+
+
+def check_trackers(names: list[str]) -> None:
+    """Fail before loading a model when a requested tracker is not installed."""
+    for name in names:
+        if importlib.util.find_spec(name) is None:
+            raise SynthRLError(
+                f"train.report_to names {name}, which is not installed: "
+                "pip install 'synthrl[tracking]' (or drop it from train.report_to)."
+            )
 
 
 def _discard_stale_checkpoints(ctx: StageContext) -> None:

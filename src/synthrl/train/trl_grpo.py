@@ -56,6 +56,7 @@ def grpo_args(
     return GRPOConfig(
         output_dir=str(out_dir / "checkpoints"),
         learning_rate=cfg.learning_rate,
+        lr_scheduler_type="constant",  # as TinyZero/veRL (warmup_style constant), not HF's decay
         beta=cfg.beta,
         loss_type=cfg.loss_type,
         scale_rewards="group",

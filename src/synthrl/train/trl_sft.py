@@ -8,10 +8,12 @@ from typing import Any
 
 from synthrl.config import TrainConfig
 from synthrl.train.metrics import MetricsFile
+from synthrl.train.processes import world_size
 from synthrl.train.trl_grpo import (
     load_model,
     load_tokenizer,
     lora_config,
+    plain_prompts,
     run_trainer,
 )
 
@@ -29,7 +31,8 @@ def train_sft(
         learning_rate=cfg.sft_learning_rate,
         weight_decay=cfg.sft_weight_decay,
         per_device_train_batch_size=micro,
-        gradient_accumulation_steps=max(1, cfg.sft_batch_size // micro),
+        # the batch of 64 is global: split over processes, then accumulated
+        gradient_accumulation_steps=max(1, cfg.sft_batch_size // (micro * world_size())),
         num_train_epochs=cfg.sft_epochs,
         max_steps=cfg.max_steps or -1,
         logging_steps=1,
@@ -42,11 +45,12 @@ def train_sft(
         bf16=torch.cuda.is_available(),
         max_length=cfg.max_completion_tokens + 1024,
     )
+    tokenizer = load_tokenizer(model_path)
     trainer = SFTTrainer(
         model=load_model(model_path),
         args=args,
-        train_dataset=Dataset.from_list(rows),
-        processing_class=load_tokenizer(model_path),
+        train_dataset=Dataset.from_list(plain_prompts(rows, tokenizer)),
+        processing_class=tokenizer,
         peft_config=lora_config(cfg) if cfg.lora else None,
         callbacks=[MetricsFile(out_dir / "metrics.jsonl")],
     )
