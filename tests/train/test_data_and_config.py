@@ -71,6 +71,9 @@ def test_sft_rows_train_on_the_solution_field(tmp_path: Path) -> None:
     assert sft["completion"] == [{"role": "assistant", "content": "2 + 2 = 4\n#### 4"}]
     (grpo,) = rows_from_file(GSM8K, path, fields, "grpo")
     assert grpo["answer"] == "4"
+    # no `solution` mapped: SFT trains on the mapped answer field
+    (sft,) = rows_from_file(GSM8K, path, {"question": "q", "answer": "worked"}, "sft")
+    assert sft["completion"][0]["content"] == "2 + 2 = 4\n#### 4"
 
 
 def test_bad_training_data_is_a_clear_error(tmp_path: Path) -> None:
@@ -130,7 +133,8 @@ def test_metrics_file_drops_rows_past_the_resume_point(tmp_path: Path) -> None:
     from synthrl.train.metrics import MetricsFile
 
     path = tmp_path / "metrics.jsonl"
-    path.write_text("".join(json.dumps({"step": s, "seconds": 10.0 * s}) + "\n" for s in (1, 2, 3)))
+    rows = "".join(json.dumps({"step": s, "seconds": 10.0 * s}) + "\n" for s in (1, 2, 3))
+    path.write_text(rows + '{"step": 4, "secon')  # the kill cut the last line off
     callback = MetricsFile(path)
     state = SimpleNamespace(global_step=2, is_world_process_zero=True)
     callback.on_train_begin(None, state, None)

@@ -23,6 +23,29 @@ from synthrl.prompts import plain_prompt
 BATCH_CONTEXTS = 4  # the batched context holds this many full-length sequences' worth of KV
 
 
+def chat_formatter(engine: Any) -> Any:
+    """The formatter `engine.create_chat_completion` would use: llama-cpp-python's hand-written
+    one when it recognised the GGUF's template, else the template itself; None without one."""
+    from llama_cpp import llama_chat_format as formats
+
+    builtin = {
+        "chatml": formats.format_chatml,
+        "mistral-instruct": formats.format_mistral_instruct,
+        "llama-3": formats.format_llama3,
+    }
+    template = engine.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    if engine.chat_format in builtin:
+        return builtin[engine.chat_format]
+    eos, bos = engine.token_eos(), engine.token_bos()
+    return formats.Jinja2ChatFormatter(
+        template=template,
+        eos_token=engine._model.token_get_text(eos) if eos != -1 else "",
+        bos_token=engine._model.token_get_text(bos) if bos != -1 else "",
+    )
+
+
 class LlamaCppBackend(Backend):
     name = "llamacpp"
 
@@ -40,7 +63,6 @@ class LlamaCppBackend(Backend):
             raise SynthRLError(f"GGUF file not found: {path}")
         try:
             from llama_cpp import Llama
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
         except ImportError as err:  # pragma: no cover - a core dependency
             raise SynthRLError(
                 f"llama-cpp-python is not importable ({err}); pip install llama-cpp-python"
@@ -56,15 +78,9 @@ class LlamaCppBackend(Backend):
             seed=0,
             verbose=False,
         )
-        template = self.engine.metadata.get("tokenizer.chat_template")
-        self.formatter = None
-        if template:
-            eos, bos = self.engine.token_eos(), self.engine.token_bos()
-            self.formatter = Jinja2ChatFormatter(
-                template=template,
-                eos_token=self.engine._model.token_get_text(eos) if eos != -1 else "",
-                bos_token=self.engine._model.token_get_text(bos) if bos != -1 else "",
-            )
+        self.formatter = chat_formatter(self.engine)
+        if self.formatter is None:  # rendered as a plain prompt (llama-cpp-python: llama-2 format)
+            self.model = f"{model}#plain"
         self._sampler: BatchedSampler | None = None
 
     def generate(self, requests: Sequence[Request], on_result: OnResult) -> None:
@@ -101,6 +117,8 @@ class LlamaCppBackend(Backend):
         return self._sampler
 
     def _max_tokens(self, request: Request, tokens: list[int]) -> int:
+        if not tokens:
+            raise SynthRLError("llama.cpp could not answer: the prompt is empty")
         room = self.n_ctx - len(tokens)
         if room <= 0:
             raise SynthRLError(

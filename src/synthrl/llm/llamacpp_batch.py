@@ -88,6 +88,8 @@ class BatchedSampler:
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.vocab = llama_cpp.llama_model_get_vocab(llama._model.model)
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, parallel)
+        self.swa = llama_cpp.llama_model_n_swa(llama._model.model) > 0
+        self.positions: dict[int, int] = {}  # seq id -> position of the token it feeds next
 
     def run(
         self,
@@ -130,8 +132,9 @@ class BatchedSampler:
         """Give `seq_id` the job's prompt less its last token (copied or evaluated)."""
         lib, prefix = self.lib, len(job.tokens) - 1
         lib.llama_memory_seq_rm(self.memory, seq_id, -1, -1)
-        if job.live:
-            lib.llama_memory_seq_cp(self.memory, next(iter(job.live)), seq_id, 0, prefix)
+        donor = self._donor(job, prefix)
+        if donor is not None:
+            lib.llama_memory_seq_cp(self.memory, donor, seq_id, 0, prefix)
         else:
             for start in range(0, prefix, self.n_batch):
                 chunk = job.tokens[start : min(prefix, start + self.n_batch)]
@@ -140,8 +143,18 @@ class BatchedSampler:
         sample = job.next_sample
         job.next_sample += 1
         job.live.add(seq_id)
+        self.positions[seq_id] = prefix
         seed = job.request.sample_seed(job.request.first_sample + sample)
         return Live(job, sample, seq_id, self._sampler(job.request, seed), prefix, job.tokens[-1])
+
+    def _donor(self, job: Job, prefix: int) -> int | None:
+        """A live sibling whose KV cells still hold the whole prompt prefix. With sliding-window
+        attention (Gemma), llama.cpp reuses cells that left a sequence's window, so only a
+        sibling that has not decoded past the prompt qualifies."""
+        for seq_id in job.live:
+            if not self.swa or self.positions[seq_id] == prefix:
+                return seq_id
+        return None
 
     def _step(self, live: list[Live]) -> list[Live]:
         """Feed one token per live sequence, sample the next; return the sequences that ended."""
@@ -152,6 +165,7 @@ class BatchedSampler:
         for row, seq in enumerate(live):
             token = lib.llama_sampler_sample(seq.sampler, self.ctx, row)
             seq.pos += 1
+            self.positions[seq.seq_id] = seq.pos
             if lib.llama_vocab_is_eog(self.vocab, token):
                 ended.append(seq)
                 seq.job.samples[seq.sample] = self._sample(seq, "stop")

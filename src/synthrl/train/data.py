@@ -16,8 +16,6 @@ from synthrl.prompts import solve_messages
 from synthrl.samples import answer_options
 from synthrl.task import Task
 
-DEFAULT_FIELDS = {"question": "question", "answer": "answer", "solution": "answer"}
-
 
 def grpo_row(task: Task, task_input: str, answer: str) -> dict[str, Any]:
     """One GRPO prompt with its gold answer and the checker's options as columns."""
@@ -69,11 +67,14 @@ def rows_from_file(
     from synthrl.evaluate.loaders import load_items
     from synthrl.evaluate.runner import gold_answer
 
-    names = {**DEFAULT_FIELDS, **fields}
-    if algo == "sft":
-        names["answer"] = names["solution"]
-    names.pop("solution")
-    items = load_items(str(source), names)
+    names = {"question": "question", "answer": "answer", **fields}
+    if algo == "sft":  # the target text: `solution` if mapped, else the answer field itself
+        names["answer"] = names.get("solution", names["answer"])
+    names.pop("solution", None)
+    source = str(source)
+    if source.startswith("hf:") and "@" not in source:
+        source += "@train"  # never the evaluation loader's default (test) split
+    items = load_items(source, names)
     if limit is not None and limit < len(items):
         items = random.Random(seed).sample(items, limit)
     if algo == "sft":

@@ -1,5 +1,6 @@
-"""A TrainerCallback that appends each logged step's metrics to a JSON Lines file (for `status`
-and the report): reward mean/std, KL, completion length, loss, learning rate."""
+"""Trainer callbacks: `MetricsFile` appends each logged step's metrics to a JSON Lines file (for
+`status` and the report): reward mean/std, KL, completion length, loss, learning rate;
+`StepProgress` replaces transformers' tqdm bar and printed log dicts with one rich progress line."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+from synthrl.llm.client import progress_bar
 
 KEEP = {
     "loss": "loss",
@@ -35,7 +39,12 @@ class MetricsFile(TrainerCallback):
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if not state.is_world_process_zero or not self.path.is_file():
             return
-        rows = [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
+        rows = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:  # a line cut off by the kill
+                continue
         kept = [r for r in rows if r.get("step", 0) <= state.global_step]
         self.path.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
         self.started = time.time() - (kept[-1].get("seconds", 0.0) if kept else 0.0)
@@ -53,3 +62,44 @@ class MetricsFile(TrainerCallback):
         row["seconds"] = round(time.time() - self.started, 2)
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")
+
+
+class StepProgress(TrainerCallback):
+    """One progress line: step n/N, elapsed time, and the last step's reward (GRPO) or loss."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.task: Any = None
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.is_world_process_zero:
+            self.bar = progress_bar(transient=False)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=state.max_steps)
+            self.bar.update(self.task, completed=state.global_step)
+
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        if self.bar is None or not logs:
+            return
+        shown = [f"{k} {logs[k]:.3g}" for k in ("reward", "kl", "loss") if k in logs]
+        if shown:
+            self.bar.update(self.task, description=f"{self.label} ({', '.join(shown)})")
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=state.global_step)
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def quiet_progress(trainer: Any, label: str) -> None:
+    """Swap the Trainer's tqdm bar and printed log dicts for a `StepProgress` line."""
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(StepProgress(label))

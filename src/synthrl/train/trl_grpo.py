@@ -14,13 +14,16 @@ and would round away in pure-bf16 weights.
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from synthrl.config import TrainConfig
 from synthrl.errors import SynthRLError
 from synthrl.prompts import plain_prompt
-from synthrl.train.metrics import MetricsFile
+from synthrl.train.metrics import MetricsFile, quiet_progress
 from synthrl.train.processes import world_size
 
 
@@ -53,36 +56,46 @@ def grpo_args(
 
     per_device, accumulation = batch_shape(cfg, n_prompts)
     gpu = torch.cuda.is_available()
-    return GRPOConfig(
-        output_dir=str(out_dir / "checkpoints"),
-        learning_rate=cfg.learning_rate,
-        lr_scheduler_type="constant",  # as TinyZero/veRL (warmup_style constant), not HF's decay
-        beta=cfg.beta,
-        loss_type=cfg.loss_type,
-        scale_rewards="group",
-        num_generations=cfg.num_generations,
-        per_device_train_batch_size=per_device,
-        gradient_accumulation_steps=accumulation,
-        max_completion_length=cfg.max_completion_tokens,
-        temperature=cfg.temperature,
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps or -1,
-        logging_steps=1,
-        save_strategy="steps",
-        save_steps=cfg.save_steps,
-        save_total_limit=2,
-        report_to=cfg.report_to or "none",
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        seed=cfg.seed,
-        bf16=gpu,
-        use_vllm=cfg.vllm,
-        vllm_mode="colocate",
-        steps_per_generation=None if cfg.vllm else 1,
-        # vLLM stops at its tokenizer's EOS only; the extra stop tokens are passed on.
-        generation_kwargs={"stop_token_ids": stop_ids} if cfg.vllm and stop_ids else None,
-        disable_dropout=True,
-        dataloader_num_workers=0,
-    )
+    with quiet_renames():
+        return GRPOConfig(
+            output_dir=str(out_dir / "checkpoints"),
+            learning_rate=cfg.learning_rate,
+            lr_scheduler_type="constant",  # as TinyZero / veRL; HF defaults to a linear decay
+            beta=cfg.beta,
+            loss_type=cfg.loss_type,
+            scale_rewards="group",
+            num_generations=cfg.num_generations,
+            per_device_train_batch_size=per_device,
+            gradient_accumulation_steps=accumulation,
+            max_completion_length=cfg.max_completion_tokens,
+            temperature=cfg.temperature,
+            num_train_epochs=cfg.epochs,
+            max_steps=cfg.max_steps or -1,
+            logging_steps=1,
+            save_strategy="steps",
+            save_steps=cfg.save_steps,
+            save_total_limit=2,
+            report_to=cfg.report_to or "none",
+            gradient_checkpointing=cfg.gradient_checkpointing,
+            seed=cfg.seed,
+            bf16=gpu,
+            use_vllm=cfg.vllm,
+            vllm_mode="colocate",
+            steps_per_generation=None if cfg.vllm else 1,
+            # vLLM stops at its tokenizer's EOS only; the extra stop tokens are passed on.
+            generation_kwargs={"stop_token_ids": stop_ids} if cfg.vllm and stop_ids else None,
+            disable_dropout=True,
+            dataloader_num_workers=0,
+            dataloader_pin_memory=gpu,
+        )
+
+
+@contextmanager
+def quiet_renames() -> Iterator[None]:
+    """Hide transformers 5 rename warnings for `gradient_checkpointing` (TRL uses the old name)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*gradient_checkpointing.* is deprecated", FutureWarning)
+        yield
 
 
 def lora_config(cfg: TrainConfig) -> Any:
@@ -152,17 +165,22 @@ def train_grpo(
         peft_config=lora_config(cfg) if cfg.lora else None,
         callbacks=[MetricsFile(out_dir / "metrics.jsonl")],
     )
+    quiet_progress(trainer, "train (GRPO)")
     return run_trainer(trainer, out_dir, cfg.lora, base_eos)
 
 
-def run_trainer(trainer: Any, out_dir: Path, lora: bool, base_eos: Any = None) -> dict[str, Any]:
+KEEP = object()  # run_trainer's default: leave the generation config as it is
+
+
+def run_trainer(trainer: Any, out_dir: Path, lora: bool, base_eos: Any = KEEP) -> dict[str, Any]:
     """Train (resuming from the last checkpoint in `out_dir`), save the final model, summarise.
 
     `base_eos`: the generation config's EOS ids before the rollout stop tokens were added; the
     saved model gets them back, so it generates exactly as the base does (a fair evaluation)."""
     resume = last_checkpoint(out_dir)
-    result = trainer.train(resume_from_checkpoint=resume)
-    if base_eos is not None:
+    with quiet_renames():
+        result = trainer.train(resume_from_checkpoint=resume)
+    if base_eos is not KEEP:
         trainer.model.generation_config.eos_token_id = base_eos
     final = save_final(trainer, out_dir / "model", lora)
     return {
@@ -253,9 +271,12 @@ def save_final(trainer: Any, target: Path, lora: bool) -> Path:
     trainer.save_model(str(adapter))
     if trainer.accelerator.is_main_process:
         if lora:
+            import torch
             from peft import AutoPeftModelForCausalLM
 
-            merged = AutoPeftModelForCausalLM.from_pretrained(str(adapter)).merge_and_unload()
+            merged = AutoPeftModelForCausalLM.from_pretrained(
+                str(adapter), dtype=torch.float32
+            ).merge_and_unload()
             merged.save_pretrained(str(target))
         trainer.processing_class.save_pretrained(str(target))
     trainer.accelerator.wait_for_everyone()

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from synthrl.config import TrainConfig
-from synthrl.train.metrics import MetricsFile
+from synthrl.train.metrics import MetricsFile, quiet_progress
 from synthrl.train.processes import world_size
 from synthrl.train.trl_grpo import (
     load_model,
     load_tokenizer,
     lora_config,
     plain_prompts,
+    quiet_renames,
     run_trainer,
 )
 
@@ -26,25 +27,27 @@ def train_sft(
     from trl import SFTConfig, SFTTrainer
 
     micro = min(cfg.sft_batch_size, 8)
-    args = SFTConfig(
-        output_dir=str(out_dir / "checkpoints"),
-        learning_rate=cfg.sft_learning_rate,
-        weight_decay=cfg.sft_weight_decay,
-        per_device_train_batch_size=micro,
-        # the batch of 64 is global: split over processes, then accumulated
-        gradient_accumulation_steps=max(1, cfg.sft_batch_size // (micro * world_size())),
-        num_train_epochs=cfg.sft_epochs,
-        max_steps=cfg.max_steps or -1,
-        logging_steps=1,
-        save_strategy="steps",
-        save_steps=cfg.save_steps,
-        save_total_limit=2,
-        report_to=cfg.report_to or "none",
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        seed=cfg.seed,
-        bf16=torch.cuda.is_available(),
-        max_length=cfg.max_completion_tokens + 1024,
-    )
+    with quiet_renames():
+        args = SFTConfig(
+            output_dir=str(out_dir / "checkpoints"),
+            learning_rate=cfg.sft_learning_rate,
+            weight_decay=cfg.sft_weight_decay,
+            per_device_train_batch_size=micro,
+            # the batch of 64 is global: split over processes, then accumulated
+            gradient_accumulation_steps=max(1, cfg.sft_batch_size // (micro * world_size())),
+            num_train_epochs=cfg.sft_epochs,
+            max_steps=cfg.max_steps or -1,
+            logging_steps=1,
+            save_strategy="steps",
+            save_steps=cfg.save_steps,
+            save_total_limit=2,
+            report_to=cfg.report_to or "none",
+            gradient_checkpointing=cfg.gradient_checkpointing,
+            seed=cfg.seed,
+            bf16=torch.cuda.is_available(),
+            dataloader_pin_memory=torch.cuda.is_available(),
+            max_length=cfg.max_completion_tokens + 1024,
+        )
     tokenizer = load_tokenizer(model_path)
     trainer = SFTTrainer(
         model=load_model(model_path),
@@ -54,4 +57,5 @@ def train_sft(
         peft_config=lora_config(cfg) if cfg.lora else None,
         callbacks=[MetricsFile(out_dir / "metrics.jsonl")],
     )
+    quiet_progress(trainer, "train (SFT)")
     return run_trainer(trainer, out_dir, cfg.lora)
