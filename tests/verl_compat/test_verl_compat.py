@@ -80,6 +80,8 @@ def test_export_is_accepted_by_verl(tmp_path: Path, python: Path) -> None:
         "data.max_response_length": t.max_completion_tokens,
         "reward.custom_reward_function.path": str((export / "reward.py").resolve()),
         "reward.custom_reward_function.name": "compute_score",
+        "actor_rollout_ref.rollout.tensor_model_parallel_size": 1,  # ${ROLLOUT_TP:-1}
+        "trainer.test_freq": -1,
     }
     args = [str(python), str(CHECK), str(export), "--tokenizer", str(hf_path("base"))]
     for key, value in expect.items():

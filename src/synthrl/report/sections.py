@@ -221,7 +221,10 @@ def training(data: RunData) -> Html:
     table_rows = [[m, _first(rows, m), _last(rows, m)] for m in metrics]
     parts = [] if finished else [not_available("training has not finished: partial curves")]
     parts += [
-        para(f"{len(rows)} logged steps (last step {rows[-1].get('step', '?')})."),
+        para(
+            f"{len({r.get('step') for r in rows})} logged steps "
+            f"(last step {rows[-1].get('step', '?')})."
+        ),
         img(plots.training(rows), "training curves"),
         table(["metric", "first", "last"], table_rows, numeric=(1, 2)),
     ]
@@ -263,7 +266,8 @@ def _model_cells(r: Mapping[str, Any]) -> list[str]:
 
 
 def examples(data: RunData, per_kind: int = 3) -> Html:
-    """A few items the trained model won and lost against the base (first seed)."""
+    """A few items the trained model won and lost against the base (their first-seed
+    completions; the counts are the comparison's, by majority over seeds)."""
     predictions = data.rows("evaluate", "predictions.jsonl")
     first: dict[str, dict[str, dict[str, Any]]] = {"base": {}, "trained": {}}
     for p in predictions:
@@ -280,7 +284,13 @@ def examples(data: RunData, per_kind: int = 3) -> Html:
     for mode, key in (("lenient", "correct"), ("strict", "strict")):
         wins = [x for x in paired if x[2].get(key) and not x[1].get(key)]
         losses = [x for x in paired if x[1].get(key) and not x[2].get(key)]
-        parts.append(para(f"{mode}: {len(wins)} wins, {len(losses)} losses (first seed)."))
+        counted = data.results.get("comparison", {}).get(mode, {})
+        parts.append(
+            para(
+                f"{mode}: {counted.get('wins', len(wins))} wins, "
+                f"{counted.get('losses', len(losses))} losses; examples from the first seed."
+            )
+        )
         for label, chosen in (("win", wins[:per_kind]), ("loss", losses[:per_kind])):
             parts += [_example(label, mode, questions.get(x[0]), *x) for x in chosen]
     return join(parts)
