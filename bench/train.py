@@ -4,11 +4,12 @@ embedded base model (fp32, CPU).
 
     .venv/bin/python bench/train.py [--quick]
 
-Each configuration runs in its own process (peak RSS is per process). Seconds per step are
-the median interval between logged steps (model loading and saving excluded; the median because
-sampled completions end at different lengths). Prints a
-table and `BENCH train overhead_pct=... target=5 PASS|MISS` (synthrl vs the plain script, worst of
-LoRA / full fine-tune).
+Each configuration runs in its own process (peak RSS is per process). Both trainers use the same
+reward (synthrl's answer checker, as a plain TRL reward function), seed and settings, so they
+sample the same completions and differ only in what synthrl wraps around TRL. Seconds per step
+are the median interval between logged steps (model loading and saving excluded). Prints a
+table and `BENCH train overhead_pct=... target=5 PASS|MISS` (synthrl vs the plain script, worst
+of LoRA / full fine-tune).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import re
 import resource
 import statistics
 import subprocess
@@ -101,12 +101,9 @@ def run_plain(out: Path, quick: bool, lora: bool) -> list[float]:
         for q in questions(8)
     ]
 
-    def reward(completions, answer, **_):
-        out = []
-        for completion, gold in zip(completions, answer, strict=True):
-            numbers = re.findall(r"-?\d[\d,]*\.?\d*", completion[0]["content"])
-            out.append(float(bool(numbers) and numbers[-1].replace(",", "").rstrip(".") == gold))
-        return out
+    from synthrl.answers import make_reward_fn
+
+    reward = make_reward_fn("number", format_weight=0.1)  # a plain f(completions, answer)
 
     times: list[float] = []
 
@@ -118,6 +115,7 @@ def run_plain(out: Path, quick: bool, lora: bool) -> list[float]:
     config = GRPOConfig(
         output_dir=str(out),
         learning_rate=s["learning_rate"],
+        lr_scheduler_type="constant",
         beta=s["beta"],
         loss_type="bnpo",
         num_generations=s["num_generations"],

@@ -101,6 +101,15 @@ def test_parquet_loader_and_options_as_a_mapping(tmp_path: Path) -> None:
     (item,) = load_items(str(path), {"question": "question", "options": "opts", "answer": "gold"})
     assert item.options == {"A": "stone", "B": "apple"} and "B. apple" in item.input
     assert item.answer == "B" and item.id == "0"
+    # options kept as a JSON string (CSV-born files): parsed; anything else: a clear error
+    rows = [{"question": "Pick one", "opts": '["red", "blue"]', "gold": "A"}]
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    (item,) = load_items(str(path), {"question": "question", "options": "opts", "answer": "gold"})
+    assert item.options == {"A": "red", "B": "blue"}
+    rows = [{"question": "Pick one", "opts": "red or blue", "gold": "A"}]
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    with pytest.raises(SynthRLError, match="neither a list, a mapping nor JSON"):
+        load_items(str(path), {"question": "question", "options": "opts", "answer": "gold"})
 
 
 def test_sampled_runs_pool_every_seed() -> None:

@@ -7,6 +7,7 @@ benchmark has them) and judged against `answer` by the answer checker.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -121,6 +122,26 @@ def _rows(source: str) -> Iterator[dict[str, Any]]:
     yield from read_jsonl(path)
 
 
+def _options(raw: Any, source: str, index: int) -> dict[str, str]:
+    """Options as letter -> text, from a mapping, a list (lettered A, B, ...) or either one
+    written as a JSON string (as CSV-born Parquet files often hold them)."""
+    if isinstance(raw, str) and raw.strip():
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise SynthRLError(
+                f"{source} row {index + 1}: options {raw[:60]!r} are neither a list, a mapping "
+                "nor JSON for one"
+            ) from None
+    if not raw:
+        return {}
+    if isinstance(raw, list):
+        return {chr(65 + i): str(text) for i, text in enumerate(raw)}
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    raise SynthRLError(f"{source} row {index + 1}: options must be a list or a mapping")
+
+
 def load_items(source: str, fields: dict[str, str], limit: int | None = None) -> list[EvalItem]:
     """Items from a file or `hf:NAME[@split]`; `fields` maps question/answer (and optionally
     context, options, id) to the source's field names."""
@@ -136,17 +157,15 @@ def load_items(source: str, fields: dict[str, str], limit: int | None = None) ->
                 f"{source} row {index + 1}: no field {missing[0]!r} "
                 f"(fields: {', '.join(sorted(row))})"
             )
-        options = row.get(fields.get("options", "options")) or {}
-        if isinstance(options, list):
-            options = {chr(65 + i): str(text) for i, text in enumerate(options)}
+        options = _options(row.get(fields.get("options", "options")), source, index)
         context = row.get(fields["context"]) if "context" in fields else None
         question = str(row[fields["question"]])
         items.append(
             EvalItem(
                 id=str(row.get(fields.get("id", "id"), index)),
-                input=format_input(question, context, {str(k): str(v) for k, v in options.items()}),
+                input=format_input(question, context, options),
                 answer=str(row[fields["answer"]]),
-                options={str(k): str(v) for k, v in options.items()},
+                options=options,
             )
         )
     if not items:
