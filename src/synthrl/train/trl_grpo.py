@@ -51,14 +51,12 @@ def grpo_args(
     Without vLLM, rollouts are generated one accumulation step at a time (`steps_per_generation`
     1): the same on-policy samples as generating the whole step at once (no update happens in
     between), without holding 64 x 16 completions of 2048 tokens in one `generate` call."""
-    import torch
     from trl import GRPOConfig
 
     per_device, accumulation = batch_shape(cfg, n_prompts)
-    gpu = torch.cuda.is_available()
     with quiet_renames():
         return GRPOConfig(
-            output_dir=str(out_dir / "checkpoints"),
+            **trainer_args(cfg, out_dir),
             learning_rate=cfg.learning_rate,
             lr_scheduler_type="constant",  # as TinyZero / veRL; HF defaults to a linear decay
             beta=cfg.beta,
@@ -70,15 +68,6 @@ def grpo_args(
             max_completion_length=cfg.max_completion_tokens,
             temperature=cfg.temperature,
             num_train_epochs=cfg.epochs,
-            max_steps=cfg.max_steps or -1,
-            logging_steps=1,
-            save_strategy="steps",
-            save_steps=cfg.save_steps,
-            save_total_limit=2,
-            report_to=cfg.report_to or "none",
-            gradient_checkpointing=cfg.gradient_checkpointing,
-            seed=cfg.seed,
-            bf16=gpu,
             use_vllm=cfg.vllm,
             vllm_mode="colocate",
             steps_per_generation=None if cfg.vllm else 1,
@@ -86,8 +75,27 @@ def grpo_args(
             generation_kwargs={"stop_token_ids": stop_ids} if cfg.vllm and stop_ids else None,
             disable_dropout=True,
             dataloader_num_workers=0,
-            dataloader_pin_memory=gpu,
         )
+
+
+def trainer_args(cfg: TrainConfig, out_dir: Path) -> dict[str, Any]:
+    """The Trainer arguments GRPO and SFT share: checkpoints, logging, precision, seed."""
+    import torch
+
+    gpu = torch.cuda.is_available()
+    return {
+        "output_dir": str(out_dir / "checkpoints"),
+        "max_steps": cfg.max_steps or -1,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": cfg.save_steps,
+        "save_total_limit": 2,
+        "report_to": cfg.report_to or "none",
+        "gradient_checkpointing": cfg.gradient_checkpointing,
+        "seed": cfg.seed,
+        "bf16": gpu,  # autocast; the weights stay fp32 (see the module docstring)
+        "dataloader_pin_memory": gpu,
+    }
 
 
 @contextmanager

@@ -16,36 +16,26 @@ from synthrl.train.trl_grpo import (
     plain_prompts,
     quiet_renames,
     run_trainer,
+    trainer_args,
 )
 
 
 def train_sft(
     model_path: str, rows: list[dict[str, Any]], cfg: TrainConfig, out_dir: Path
 ) -> dict[str, Any]:
-    import torch
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
     micro = min(cfg.sft_batch_size, 8)
     with quiet_renames():
         args = SFTConfig(
-            output_dir=str(out_dir / "checkpoints"),
+            **trainer_args(cfg, out_dir),
             learning_rate=cfg.sft_learning_rate,
             weight_decay=cfg.sft_weight_decay,
             per_device_train_batch_size=micro,
             # the batch of 64 is global: split over processes, then accumulated
             gradient_accumulation_steps=max(1, cfg.sft_batch_size // (micro * world_size())),
             num_train_epochs=cfg.sft_epochs,
-            max_steps=cfg.max_steps or -1,
-            logging_steps=1,
-            save_strategy="steps",
-            save_steps=cfg.save_steps,
-            save_total_limit=2,
-            report_to=cfg.report_to or "none",
-            gradient_checkpointing=cfg.gradient_checkpointing,
-            seed=cfg.seed,
-            bf16=torch.cuda.is_available(),
-            dataloader_pin_memory=torch.cuda.is_available(),
             max_length=cfg.max_completion_tokens + 1024,
         )
     tokenizer = load_tokenizer(model_path)
