@@ -27,30 +27,29 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def ensure_synthetic_set(run_dir: Path, initial: int) -> list[dict]:
-    """Run the pipeline to `adapt` (cached; a rerun costs nothing) and return its samples."""
+    """Run the pipeline to `adapt` with `initial` samples (stages already run with these
+    settings are skipped and every model call is cached) and return its samples."""
     from synthrl.artifacts import RunDir
 
-    run = RunDir(run_dir)
-    if run.manifest("adapt") is None:
-        command = [
-            sys.executable,
-            "-m",
-            "synthrl.cli",
-            "run",
-            str(ROOT / "examples/tasks/gsm8k.yaml"),
-            "--preset",
-            "cpu",
-            "--out",
-            str(run_dir),
-            "--to",
-            "adapt",
-            "--set",
-            f"generate.n={initial}",
-            "--set",
-            "keywords.count=12",
-        ]
-        subprocess.run(command, check=True)
-    return run.rows("adapt", "samples.jsonl")
+    command = [
+        sys.executable,
+        "-m",
+        "synthrl.cli",
+        "run",
+        str(ROOT / "examples/tasks/gsm8k.yaml"),
+        "--preset",
+        "cpu",
+        "--out",
+        str(run_dir),
+        "--to",
+        "adapt",
+        "--set",
+        f"generate.n={initial}",
+        "--set",
+        "keywords.count=12",
+    ]
+    subprocess.run(command, check=True)
+    return RunDir(run_dir).rows("adapt", "samples.jsonl")
 
 
 def main() -> None:
@@ -72,7 +71,9 @@ def main() -> None:
     from synthrl.task import load_task
 
     run_dir = args.run or ROOT / "runs" / "bench-scoring"
-    samples = ensure_synthetic_set(run_dir, initial=max(8, count * 2 // 3))[:count]
+    # about 2 in 3 generated samples survive the vote, and adaptation adds about 2 for every 3:
+    # `count` initial samples make a little more than `count` in all
+    samples = ensure_synthetic_set(run_dir, initial=max(8, count + count // 10))[:count]
     if len(samples) < count:
         print(f"note: the synthetic set has {len(samples)} samples, fewer than {count}")
     task = load_task(ROOT / "examples/tasks/gsm8k.yaml")

@@ -5,6 +5,12 @@ synthrl status runs/NAME                             stages, counts, tokens, cos
 synthrl validate TASK.yaml ...                       check task files
 synthrl config [TASK.yaml] --preset cpu              print the resolved configuration
 synthrl models list | prepare                        the embedded models
+synthrl resume runs/NAME [--from S] [--to S]         continue a run with its own settings
+synthrl train runs/NAME [--algo sft] [--data FILE]   train (or a baseline) on a finished selection
+synthrl export verl runs/NAME                        veRL parquet, reward file, launch script
+synthrl eval MODEL --bench gsm8k --limit N           evaluate any model spec
+synthrl judge --kind number --gold 18 < text         the answer checker on one completion
+synthrl report runs/NAME                             one self-contained HTML report
 """
 
 from __future__ import annotations
@@ -242,8 +248,11 @@ def train(
     engine: Annotated[str, typer.Option(help="trl (this machine) or verl (Ray cluster).")] = "trl",
     algo: Annotated[str | None, typer.Option(help="grpo or sft (baseline).")] = None,
     data: Annotated[
-        Path | None,
-        typer.Option(help="Train on a human-labelled JSONL / Parquet file instead (baselines)."),
+        str | None,
+        typer.Option(
+            help="Train on a human-labelled JSONL / Parquet file or hf:NAME[@split] instead "
+            "(the RL (Same) / (Whole) baselines; the split defaults to train)."
+        ),
     ] = None,
     set_: SetOpt = None,
 ) -> None:
@@ -265,7 +274,8 @@ def train(
     if algo:
         extra.append(f"train.algo={algo}")
     if data:
-        extra.append(f"train.data={data.resolve()}")
+        source = data if data.startswith("hf:") else str(Path(data).resolve())
+        extra.append(f"train.data={source}")
     from synthrl.runner import run_task
 
     run_task(resume_options(run_dir, extra, None, "train", False), console)

@@ -139,8 +139,9 @@ class TrainConfig(_Section):
     beta: float = Field(0.01, ge=0, description="KL coefficient (paper: 0.01).")
     loss_type: Literal["bnpo", "grpo", "dapo", "dr_grpo"] = Field(
         "bnpo",
-        description="TRL loss aggregation. bnpo = token mean over the batch, as the paper's "
-        "TinyZero/veRL GRPO did; grpo = per-sequence mean (DeepSeekMath).",
+        description="TRL loss aggregation. bnpo = token mean per micro-batch, averaged over "
+        "accumulation, as the paper's TinyZero code did; grpo = per-sequence mean (DeepSeekMath); "
+        "dapo = token mean over the whole batch (veRL 0.9's token-mean).",
     )
     epochs: float = Field(5, gt=0, description="Passes over the training set (paper: 5).")
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps.")
@@ -200,7 +201,7 @@ class RunConfig(_Section):
 PRESETS: dict[str, dict[str, Any]] = {
     # The paper's settings (section 5.1, appendix A.3) are the field defaults above.
     "paper": {},
-    # Scaled down to finish on 2 CPU cores with the embedded models (see DESIGN.md measurements).
+    # Scaled down for 2 CPU cores and the embedded models (`make demo`: docs/benchmarks.md).
     "cpu": {
         "llm": {"context": 2048},
         "keywords": {"count": 8, "max_tokens": 256},

@@ -158,6 +158,7 @@ def train_grpo(
 
     from synthrl.answers import make_reward_fn
 
+    batch_shape(cfg, len(rows))  # fail on an impossible batch before loading a model
     model, tokenizer = load_model(model_path), load_tokenizer(model_path)
     base_eos = model.generation_config.eos_token_id
     stop_ids = add_stop_tokens(model, tokenizer, cfg.stop_tokens)
