@@ -7,9 +7,12 @@ Both scorers see the same completions: the call cache keys each completion by it
 so adaptive scoring's first n draws are full scoring's first n, and the comparison isolates the
 stopping rule (cost and selected set). Full scoring runs first and generates (batched llama.cpp
 sampling, prefix-shared); adaptive scoring then replays from the cache and counts what it would
-have generated; its seconds are estimated from its tokens at full scoring's measured rate. Each
-(samples, L, max_tokens) setting has its own cache file, so a first run measures generation and
-a rerun only re-prints. Prints a table and `BENCH scoring completions_ratio=... target=...
+have generated; its seconds are estimated from its tokens at full scoring's measured rate. The
+cache file (one per max_tokens, in the run directory) keys each completion by sample and draw
+index, so a smaller setting (fewer samples, smaller L) replays a larger one's completions; the
+generation rate measured when they were drawn is kept beside it for the seconds column.
+`--quick` makes its own smaller synthetic set (runs/bench-scoring-quick) unless given `--run`.
+Prints a table and `BENCH scoring completions_ratio=... target=...
 PASS|MISS` (target: >= 3x fewer completions, or >= 2x with --quick, at a selected-set Jaccard
 >= 0.8).
 """
@@ -17,6 +20,7 @@ PASS|MISS` (target: >= 3x fewer completions, or >= 2x with --quick, at a selecte
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -64,22 +68,28 @@ def main() -> None:
     total = args.L or (16 if args.quick else 32)
     target = 2.0 if args.quick else 3.0
 
+    from synthrl.artifacts import RunDir
     from synthrl.config import LLMConfig, ScoreConfig
     from synthrl.llm import LLM, CallCache, Ledger, open_backend
     from synthrl.scoring import histogram, select_top
     from synthrl.stages.score import score_samples
     from synthrl.task import load_task
 
-    run_dir = args.run or ROOT / "runs" / "bench-scoring"
-    # about 2 in 3 generated samples survive the vote, and adaptation adds about 2 for every 3:
-    # `count` initial samples make a little more than `count` in all
-    samples = ensure_synthetic_set(run_dir, initial=max(8, count + count // 10))[:count]
+    if args.run:
+        run_dir = args.run
+        samples = RunDir(run_dir).rows("adapt", "samples.jsonl")[:count]
+    else:
+        run_dir = ROOT / "runs" / ("bench-scoring-quick" if args.quick else "bench-scoring")
+        # about 2 in 3 generated samples survive the vote, and adaptation adds about 2 for every
+        # 3: `count` initial samples make a little more than `count` in all
+        samples = ensure_synthetic_set(run_dir, initial=max(8, count + count // 10))[:count]
     if len(samples) < count:
         print(f"note: the synthetic set has {len(samples)} samples, fewer than {count}")
     task = load_task(ROOT / "examples/tasks/gsm8k.yaml")
     m = max(1, len(samples) // 2)
     ledger = Ledger()
-    cache = run_dir / f"bench-cache-{len(samples)}x{total}x{args.max_tokens}.sqlite"
+    cache = run_dir / f"bench-cache-{args.max_tokens}.sqlite"
+    rate_file = cache.with_suffix(".rate.json")
     llm = LLM(
         open_backend("embedded:base", LLMConfig(context=2048)),
         CallCache(cache),
@@ -110,7 +120,13 @@ def main() -> None:
         rows[name] = (scored, selected, wall, ledger.by_stage(name))
     full_scored, full_sel, full_wall, full_usage = rows["full-L (paper eq. 7)"]
     generated = full_usage.completion_tokens  # tokens generated now (not from the cache)
-    rate = full_wall / generated if generated else None
+    if generated:
+        rate = full_wall / generated
+        rate_file.write_text(json.dumps({"seconds_per_token": rate}))
+    elif rate_file.exists():
+        rate = json.loads(rate_file.read_text())["seconds_per_token"]
+    else:
+        rate = None
     print(
         f"\n{len(samples)} synthetic GSM8K samples ({run_dir}), L={total}, M={m}, "
         f"max_tokens={args.max_tokens}, embedded base (Qwen2.5-Coder-0.5B Q4_K_M), "
@@ -137,13 +153,16 @@ def main() -> None:
         f"histogram {histogram([s['pass_rate'] for s in full_scored])} (10 bins over [0, 1])"
     )
     print(f"adaptive stops: {dict(stops)}")
-    if rate:
+    if generated:
         print(
             f"full scoring generated {generated:,} tokens in {full_wall:.0f} s "
             f"({generated / full_wall:.1f} tok/s); {full_usage.cache_hits} completions were cached"
         )
     else:
-        print(f"every completion came from {cache.name}: delete it to measure generation again")
+        print(
+            f"every completion came from {cache.name} (seconds at the rate measured when they "
+            "were drawn): delete it to measure generation again"
+        )
     verdict = "PASS" if ratio >= target and jaccard >= 0.8 else "MISS"
     print(f"selected-set Jaccard vs full-L: {jaccard:.3f} (needs >= 0.8)")
     print(f"\nBENCH scoring completions_ratio={ratio:.2f} target={target:g} {verdict}")

@@ -10,6 +10,7 @@ import pytest
 from synthrl.scoring import (
     Prior,
     Tally,
+    chance_full_score_below,
     chance_of_any_success,
     eq7_score,
     fit_prior,
@@ -122,3 +123,15 @@ def test_all_correct_stops_early_as_clearly_above_cut() -> None:
     update_stops(tallies, total=64, m=10, delta=0.05)
     assert all(t.stopped == "clearly above the cut" for t in tallies[:10])
     assert not any(t.stopped == "clearly above the cut" for t in tallies[10:])
+
+
+def test_chance_full_score_below_predicts_the_remaining_draws() -> None:
+    # one draw left: 10/32 < 0.33 only if it fails; P(fail) = posterior mean 22/33
+    assert chance_full_score_below(Tally(31, 10), total=32, tau=0.33) == pytest.approx(22 / 33)
+    # already past the cut whatever happens, or below it whatever happens
+    assert chance_full_score_below(Tally(8, 8), total=32, tau=0.1) == 0.0
+    assert chance_full_score_below(Tally(30, 1), total=32, tau=0.5) == 1.0
+    # more draws left, more uncertainty: the same 2/8 is less surely below 0.5 than 8/32 near L
+    early = chance_full_score_below(Tally(8, 2), total=64, tau=0.5)
+    late = chance_full_score_below(Tally(56, 14), total=64, tau=0.5)
+    assert 0.5 < early < late <= 1.0

@@ -7,9 +7,12 @@ Adaptive scoring (beyond the paper) samples in rounds and stops a sample once it
 selection cut is clear, so the selected set matches full-L scoring at far fewer completions:
 
 - tau, the cut, is the M-th lowest current score estimate (never-solved samples count as 1).
-- A sample with c > 0 successes has the posterior Beta(1 + c, 1 + n - c) on its pass rate p; it
-  stops when P(p < tau) < delta (clearly above the cut: not selected) or P(p > tau) < delta
-  (clearly below: selected whatever its exact rank).
+- A sample with c > 0 successes in n draws has the posterior Beta(1 + c, 1 + n - c) on its pass
+  rate, so its remaining L - n draws are beta-binomial: that gives the chance that its full-L
+  score (what full scoring would rank) ends below tau. It stops when that chance is below delta
+  (clearly above the cut: not selected) or above 1 - delta (clearly below: selected whatever its
+  exact rank). Predicting the full-L score rather than the pass rate itself lets a sample stop
+  sooner as its remaining draws run out.
 - A never-solved sample would jump to the top of the ranking with one success, so it stops only
   when the chance of any success in its remaining L - n draws is below delta. That chance uses an
   empirical-Bayes prior fitted to all samples' tallies by EM: a point mass at p = 0 (unsolvable
@@ -25,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scipy.special import betaln
-from scipy.stats import beta as beta_dist
+from scipy.stats import betabinom
 
 
 def eq7_score(correct: int, attempts: int) -> float:
@@ -144,6 +147,20 @@ def chance_of_any_success(attempts: int, remaining: int, prior: Prior) -> float:
     return from_beta * (1.0 - still_none)
 
 
+def chance_full_score_below(tally: Tally, total: int, tau: float) -> float:
+    """P(c_L / L < tau) for a solved sample, where c_L is its success count after all `total`
+    draws: the remaining draws are beta-binomial under the posterior Beta(1 + c, 1 + n - c)."""
+    remaining = total - tally.attempts
+    # c + X < tau * total  <=>  X <= ceil(tau * total) - c - 1 (tolerating float round-off)
+    most = math.ceil(tau * total - 1e-9) - tally.correct - 1
+    if most < 0:
+        return 0.0
+    if most >= remaining:
+        return 1.0
+    successes, failures = 1 + tally.correct, 1 + tally.attempts - tally.correct
+    return float(betabinom(remaining, successes, failures).cdf(most))
+
+
 def current_cut(tallies: Sequence[Tally], m: int) -> float:
     """The M-th lowest current score estimate (posterior mean if solved, else 1)."""
     estimates = sorted((1 + t.correct) / (2 + t.attempts) if t.correct else 1.0 for t in tallies)
@@ -166,10 +183,10 @@ def update_stops(tallies: Sequence[Tally], total: int, m: int, delta: float) -> 
             if chance_of_any_success(t.attempts, total - t.attempts, prior) < delta:
                 t.stopped = "never solved; a later success is unlikely"
             continue
-        posterior = beta_dist(1 + t.correct, 1 + t.attempts - t.correct)
-        if posterior.cdf(tau) < delta:
+        below = chance_full_score_below(t, total, tau)
+        if below < delta:
             t.stopped = "clearly above the cut"
-        elif posterior.sf(tau) < delta:
+        elif below > 1 - delta:
             t.stopped = "clearly below the cut"
 
 
