@@ -116,8 +116,6 @@ def optimal_stops(total: int, bound: int, step: int, cost: float, predictive) ->
 
 def bayes_rule(cost: float, step: int) -> Rule:
     """Optimal stopping under the empirical-Bayes zero-inflated prior and the current cut."""
-    from scipy.special import betaln
-
     from synthrl.scoring import current_cut, fit_prior, update_stops
 
     def rule(tallies: list, total: int, m: int) -> None:
@@ -128,10 +126,7 @@ def bayes_rule(cost: float, step: int) -> Rule:
         bound = math.ceil(current_cut(tallies, m) * total - 1e-9)
 
         def predictive(n: int, c: int, k: int) -> np.ndarray:
-            zero = 0.0  # posterior weight of the p = 0 component: only while never solved
-            if not c and prior.zero:
-                none = math.exp(betaln(prior.a, prior.b + n) - betaln(prior.a, prior.b))
-                zero = prior.zero / (prior.zero + (1 - prior.zero) * none)
+            zero = 0.0 if c else 1.0 - prior.chance_solvable(n)  # posterior weight of p = 0
             chances = (1 - zero) * betabinom(k, prior.a + c, prior.b + n - c).pmf(np.arange(k + 1))
             chances[0] += zero
             return chances

@@ -101,13 +101,9 @@ def fit_prior(tallies: Sequence[Tally], iterations: int = 25) -> Prior:
         return Prior(0.0, 1.0, 1.0)
     zero, a, b = 0.5, 1.0, 1.0
     for _ in range(iterations):
-        weights = []  # P(sample comes from the Beta component | its tally)
-        for t in seen:
-            if t.correct:
-                weights.append(1.0)
-                continue
-            beta_none = math.exp(betaln(a, b + t.attempts) - betaln(a, b))
-            weights.append((1 - zero) * beta_none / (zero + (1 - zero) * beta_none))
+        current = Prior(zero, a, b)
+        # P(sample comes from the Beta component | its tally)
+        weights = [1.0 if t.correct else current.chance_solvable(t.attempts) for t in seen]
         zero = 1 - sum(weights) / len(seen)
         a, b = _weighted_beta_moments([t.correct / t.attempts for t in seen], weights, (a, b))
     return Prior(min(max(zero, 0.0), 0.999), a, b)
@@ -136,15 +132,18 @@ class Prior:
     a: float
     b: float
 
+    def chance_solvable(self, failures: int) -> float:
+        """P(p comes from the Beta component | `failures` draws, none correct)."""
+        beta_none = math.exp(betaln(self.a, self.b + failures) - betaln(self.a, self.b))
+        return (1 - self.zero) * beta_none / (self.zero + (1 - self.zero) * beta_none)
+
 
 def chance_of_any_success(attempts: int, remaining: int, prior: Prior) -> float:
     """P(at least one success in `remaining` more draws | none in `attempts` so far)."""
-    beta_none = math.exp(betaln(prior.a, prior.b + attempts) - betaln(prior.a, prior.b))
-    from_beta = (1 - prior.zero) * beta_none / (prior.zero + (1 - prior.zero) * beta_none)
     still_none = math.exp(
         betaln(prior.a, prior.b + attempts + remaining) - betaln(prior.a, prior.b + attempts)
     )
-    return from_beta * (1.0 - still_none)
+    return prior.chance_solvable(attempts) * (1.0 - still_none)
 
 
 def chance_full_score_below(tally: Tally, total: int, tau: float) -> float:
