@@ -135,3 +135,15 @@ def test_chance_full_score_below_predicts_the_remaining_draws() -> None:
     early = chance_full_score_below(Tally(8, 2), total=64, tau=0.3)
     late = chance_full_score_below(Tally(56, 14), total=64, tau=0.3)
     assert 0.5 < early < 0.7 < 0.95 < late < 1.0
+
+
+@pytest.mark.parametrize("draws", [4, 8])
+def test_prior_recovers_a_known_population_from_few_draws(draws: int) -> None:
+    # 15% unsolvable, the rest uniform: the binomial noise of c / n must not pass for spread
+    # (uncorrected moments gave zero ~ 0.01 and a U-shaped Beta(0.3, 0.4) at 4 draws)
+    rng = random.Random(draws)
+    rates = [0.0 if rng.random() < 0.15 else rng.random() for _ in range(3000)]
+    tallies = [Tally(draws, sum(rng.random() < p for _ in range(draws))) for p in rates]
+    prior = fit_prior(tallies)
+    assert 0.1 < prior.zero < 0.22
+    assert 0.75 < prior.a < 1.4 and 0.75 < prior.b < 1.4

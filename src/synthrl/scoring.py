@@ -94,7 +94,9 @@ def fit_prior(tallies: Sequence[Tally], iterations: int = 25) -> Prior:
     """Fit the zero-inflated Beta prior to all samples' tallies by EM.
 
     Components: a point mass at p = 0 (unsolvable or mislabelled samples) with weight `zero`,
-    and Beta(a, b) for the rest, fitted by weighted moments of the observed pass rates.
+    and Beta(a, b) for the rest, fitted by weighted moments of the observed pass rates less their
+    binomial noise. Two draws per sample cannot tell the point mass from a Beta piled up near 0;
+    four can (see tests/test_scoring.py), one reason rounds are 4 by default.
     """
     seen = [t for t in tallies if t.attempts]
     if len(seen) < 2:
@@ -105,20 +107,32 @@ def fit_prior(tallies: Sequence[Tally], iterations: int = 25) -> Prior:
         # P(sample comes from the Beta component | its tally)
         weights = [1.0 if t.correct else current.chance_solvable(t.attempts) for t in seen]
         zero = 1 - sum(weights) / len(seen)
-        a, b = _weighted_beta_moments([t.correct / t.attempts for t in seen], weights, (a, b))
+        a, b = _weighted_beta_moments(seen, weights, (a, b))
     return Prior(min(max(zero, 0.0), 0.999), a, b)
 
 
 def _weighted_beta_moments(
-    rates: Sequence[float], weights: Sequence[float], fallback: tuple[float, float]
+    tallies: Sequence[Tally], weights: Sequence[float], fallback: tuple[float, float]
 ) -> tuple[float, float]:
+    """Beta(a, b) with the weighted mean and variance of the pass rates, less the binomial noise
+    of each observed rate c / n around its true rate (unbiased: c(n - c) / (n^2 (n - 1))).
+    Uncorrected, 4 draws each of uniform rates look U-shaped (a, b ~ 0.4) and hide the
+    unsolvable share inside the Beta."""
     total = sum(weights)
     if total < 1e-9:
         return fallback
+    rates = [t.correct / t.attempts for t in tallies]
     mean = sum(w * r for w, r in zip(weights, rates, strict=True)) / total
     mean = min(max(mean, 1e-3), 1 - 1e-3)
-    var = sum(w * (r - mean) ** 2 for w, r in zip(weights, rates, strict=True)) / total
-    if var <= 1e-9 or var >= mean * (1 - mean):
+    spread = sum(w * (r - mean) ** 2 for w, r in zip(weights, rates, strict=True))
+    noise = sum(
+        w * r * (1 - r) / (t.attempts - 1)
+        for w, r, t in zip(weights, rates, tallies, strict=True)
+        if t.attempts > 1
+    )
+    # no spread beyond the noise: one common rate; cap the concentration a + b at 100
+    var = max((spread - noise) / total, mean * (1 - mean) / 101)
+    if var >= mean * (1 - mean):
         return fallback
     common = mean * (1 - mean) / var - 1
     return max(mean * common, 0.05), max((1 - mean) * common, 0.05)
