@@ -12,6 +12,10 @@ and judges them, so every rule sees the same per-draw outcomes and only the stop
   empirical-Bayes prior and cut; C (draws one misplaced sample is worth) is the trade-off;
 - a lower bound: the same optimal stopping when each sample's pass rate is *known* (taken as its
   full-L rate). No rule that has to learn the rates can beat it; its Jaccard is the expected one.
+- a tighter bound: optimal stopping that knows the population's law of pass rates (the full-L
+  rates as a prior) and the cut, but must learn which sample has which rate from its draws.
+  What a learned rule loses beyond it is the price of estimating that law from the first rounds.
+  The same oracle is also replayed on the actual draws: its realised ratio and Jaccard.
 
 Prints a table and `BENCH scoring_rules best_ratio=... target=... PASS|MISS`: the largest
 completions ratio any learned rule in the table reaches at Jaccard >= 0.8 on these draws. That
@@ -25,6 +29,7 @@ import argparse
 import math
 import random
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +96,17 @@ def replay(draws: list[tuple[str, list]], total: int, m: int, rule: Rule | None,
     return sum(t.attempts for t in tallies), {r.id for r in select_top(rows, m) if r.selected}
 
 
+def compare(populations: list, fulls: list, total: int, m: int, make_rule, step: int):
+    """Replay `make_rule(draws)` on every population: (mean ratio, mean Jaccard, lowest Jaccard)
+    against full-L scoring."""
+    ratios, overlaps = [], []
+    for draws, (full_cost, full_selected) in zip(populations, fulls, strict=True):
+        cost, selected = replay(draws, total, m, make_rule(draws), step)
+        ratios.append(full_cost / cost)
+        overlaps.append(len(selected & full_selected) / len(selected | full_selected))
+    return float(np.mean(ratios)), float(np.mean(overlaps)), min(overlaps)
+
+
 def optimal_stops(total: int, bound: int, step: int, cost: float, predictive) -> dict:
     """Backward induction: stop[(n, c)] is True where C x P(wrong side) <= the expected cost of
     going on. `predictive(n, c, k)` gives P(x successes in k more draws), x = 0..k. The sample is
@@ -142,38 +158,108 @@ def bayes_rule(cost: float, step: int) -> Rule:
 def known_rate_bound(draws: list, total: int, m: int, cost: float, step: int):
     """Expected (completions, Jaccard) of optimal stopping when each pass rate is known."""
     rates = [sum(d) / total for _, d in draws]
+    return _expected_over(rates, total, m, step, _binomial, cost)
+
+
+def known_law_bound(draws: list, total: int, m: int, cost: float, step: int):
+    """Expected (completions, Jaccard) of optimal stopping that knows the population's pass-rate
+    law (the full-L rates, as a discrete prior) and the cut, but not which sample has which
+    rate: the best a rule that learns each rate from its own draws can do on this population."""
+    rates = [sum(d) / total for _, d in draws]
+    predictive = _law_predictive(rates)
+    return _expected_over(rates, total, m, step, lambda p: predictive, cost)
+
+
+def known_law_rule(draws: list, total: int, m: int, cost: float, step: int) -> Rule:
+    """The same oracle stopping as `known_law_bound`, as a rule to replay on the actual draws."""
+    rates = [sum(d) / total for _, d in draws]
+    stop = optimal_stops(total, _oracle_bound(rates, total, m), step, cost, _law_predictive(rates))
+
+    def rule(tallies: list, total: int, m: int) -> None:
+        for t in tallies:
+            if not t.stopped and t.attempts < total and stop[t.attempts, t.correct]:
+                t.stopped = "oracle stop"
+
+    return rule
+
+
+def oracle_sweep(populations: list, fulls: list, total: int, m: int) -> str:
+    """The law-and-cut oracle replayed over a grid of C and round sizes: its best mean ratio at
+    mean Jaccard >= 0.8, i.e. whether any setting of it meets the target on these draws."""
+    best = (0.0, "", 0.0)
+    for step in (1, 2, 4):
+        for scale in (1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.75, 3, 4):
+            oracle = partial(known_law_rule, total=total, m=m, cost=scale * total, step=step)
+            ratio, jaccard, _ = compare(populations, fulls, total, m, oracle, step)
+            if jaccard >= 0.8 and ratio > best[0]:
+                best = (ratio, f"C {scale:g}L, rounds of {step}", jaccard)
+    return (
+        "oracle (rate law and cut known) over C 1.25L-4L x rounds 1/2/4: best ratio at Jaccard"
+        f" >= 0.8: {best[0]:.2f} ({best[1]}, Jaccard {best[2]:.3f})"
+    )
+
+
+def _law_predictive(rates: list[float]):
+    """P(x successes in k more draws | c of n so far), with the pass rate drawn from `rates`."""
+    support = np.array(rates)
+
+    def predictive(n: int, c: int, k: int) -> np.ndarray:
+        weights = support**c * (1 - support) ** (n - c)
+        weights = weights / weights.sum()
+        outcomes = binom.pmf(np.arange(k + 1)[None, :], k, support[:, None])
+        return weights @ outcomes
+
+    return predictive
+
+
+def _oracle_bound(rates: list[float], total: int, m: int) -> int:
+    """Full-L's cut as a success count: selected iff 0 < c_L < bound (ties count as selected)."""
     cut = sorted(r if r > 0 else 1.0 for r in rates)[m - 1]
-    bound = math.floor(cut * total + 1e-9) + 1  # ties at the cut count as selected
+    return math.floor(cut * total + 1e-9) + 1
+
+
+def _binomial(p: float):
+    return lambda n, c, k: binom.pmf(np.arange(k + 1), k, p)
+
+
+def _expected_over(rates: list[float], total: int, m: int, step: int, believed, cost: float):
+    """Average, over samples with the given true rates, of the draws and misplacements of optimal
+    stopping under `believed(p)`, the predictive the rule works with; Jaccard from the swaps."""
+    bound = _oracle_bound(rates, total, m)
     spent = errors = 0.0
+    policies: dict = {}  # one stopping table per predictive (shared when the law is shared)
     for p in rates:
-        used, error = _expected_under_known_rate(p, total, bound, step, cost)
+        predictive = believed(p)
+        if predictive not in policies:
+            policies[predictive] = optimal_stops(total, bound, step, cost, predictive)
+        used, error = _walk(p, total, bound, step, policies[predictive], predictive)
         spent += used
         errors += error
     swaps = errors / 2  # each swap misplaces one selected and one unselected sample
     return spent, (m - swaps) / (m + swaps)
 
 
-def _expected_under_known_rate(
-    p: float, total: int, bound: int, step: int, cost: float
-) -> tuple[float, float]:
-    """(expected draws, expected chance of the wrong side) of one sample with pass rate p."""
-
-    def chances(k: int) -> np.ndarray:
-        return binom.pmf(np.arange(k + 1), k, p)
-
-    stop = optimal_stops(total, bound, step, cost, lambda n, c, k: chances(k))
+def _walk(p: float, total: int, bound: int, step: int, stop: dict, predictive) -> tuple:
+    """(expected draws, chance of the wrong side) of a sample with true rate p under `stop`; a
+    stopped sample takes the side its predictive makes more likely."""
+    truth = _binomial(p)
     memo: dict = {}
+
+    def side_error(n: int, c: int) -> float:
+        final = c + np.arange(total - n + 1)
+        selected = (final > 0) & (final < bound)
+        believed_below = float(predictive(n, c, total - n)[selected].sum())
+        below = float(truth(n, c, total - n)[selected].sum())
+        return 1 - below if believed_below >= 0.5 else below
 
     def walk(n: int, c: int) -> tuple[float, float]:
         if (n, c) not in memo:
             if stop[n, c]:
-                final = c + np.arange(total - n + 1)
-                below = float(chances(total - n)[(final > 0) & (final < bound)].sum())
-                memo[n, c] = (0.0, min(below, 1 - below))
+                memo[n, c] = (0.0, side_error(n, c))
             else:
                 take = min(step, total - n)
                 nexts = [walk(n + take, c + x) for x in range(take + 1)]
-                weights = chances(take)
+                weights = truth(n, c, take)
                 memo[n, c] = (
                     take + sum(w * d for w, (d, _) in zip(weights, nexts, strict=True)),
                     sum(w * e for w, (_, e) in zip(weights, nexts, strict=True)),
@@ -237,19 +323,26 @@ def main() -> None:
         ]
         rules += [(f"Bayes-optimal stopping, C {c}", bayes_rule(c, step)) for c in (40, 80, 160)]
         for name, rule in rules:
-            ratios, overlaps = [], []
-            for draws, (full_cost, full_selected) in zip(populations, fulls, strict=True):
-                cost, selected = replay(draws, total, m, rule, step)
-                ratios.append(full_cost / cost)
-                overlaps.append(len(selected & full_selected) / len(selected | full_selected))
-            ratio, jaccard = float(np.mean(ratios)), float(np.mean(overlaps))
+            ratio, jaccard, lowest = compare(
+                populations, fulls, total, m, lambda _, r=rule: r, step
+            )
             if jaccard >= 0.8:
                 best = max(best, ratio)
-            print(f"| {name} | {step} | {ratio:.2f} | {jaccard:.3f} | {min(overlaps):.3f} |")
+            print(f"| {name} | {step} | {ratio:.2f} | {jaccard:.3f} | {lowest:.3f} |")
     for cost in (40, 80, 160):
         spent, jaccard = known_rate_bound(populations[0], total, m, cost, 4)
         ratio = fulls[0][0] / spent
         print(f"| bound: pass rates known, C {cost} | 4 | {ratio:.2f} | ~{jaccard:.3f} | |")
+    for scale in (1.5, 2, 3):  # C in units of L: a misplaced sample is worth scale x full scoring
+        spent, jaccard = known_law_bound(populations[0], total, m, scale * total, 2)
+        name = f"bound: rate law and cut known, C {scale:g}L"
+        print(f"| {name} | 2 | {fulls[0][0] / spent:.2f} | ~{jaccard:.3f} | |")
+    for scale in (1.5, 2, 2.5, 3):  # the same oracle on the actual draws (not in best_ratio)
+        oracle = partial(known_law_rule, total=total, m=m, cost=scale * total, step=2)
+        ratio, jaccard, lowest = compare(populations, fulls, total, m, oracle, 2)
+        name = f"oracle: rate law and cut known, C {scale:g}L, replayed"
+        print(f"| {name} | 2 | {ratio:.2f} | {jaccard:.3f} | {lowest:.3f} |")
+    print(f"\n{oracle_sweep(populations, fulls, total, m)}")
     verdict = "PASS" if best >= target else "MISS"
     print(f"\nBENCH scoring_rules best_ratio={best:.2f} target={target:g} {verdict}")
 
