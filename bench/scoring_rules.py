@@ -1,5 +1,5 @@
 """Stopping rules for adaptive scoring, replayed on the real draws `bench/scoring.py` made: what
-each rule costs and how well its selected set matches full-L scoring, next to a lower bound.
+each rule costs and how well its selected set matches full-L scoring, next to two bounds.
 
     .venv/bin/python bench/scoring_rules.py [--quick] [--run runs/bench-scoring]
 
@@ -103,8 +103,20 @@ def compare(populations: list, fulls: list, total: int, m: int, make_rule, step:
     for draws, (full_cost, full_selected) in zip(populations, fulls, strict=True):
         cost, selected = replay(draws, total, m, make_rule(draws), step)
         ratios.append(full_cost / cost)
-        overlaps.append(len(selected & full_selected) / len(selected | full_selected))
+        overlaps.append(overlap(selected, full_selected))
     return float(np.mean(ratios)), float(np.mean(overlaps)), min(overlaps)
+
+
+def overlap(a: set, b: set) -> float:
+    """Jaccard index of two selected sets."""
+    return len(a & b) / len(a | b)
+
+
+def mark_stops(tallies: list, total: int, stop: dict, why: str) -> None:
+    """Stop every active sample whose (draws, successes) the table `stop` says to stop at."""
+    for t in tallies:
+        if not t.stopped and t.attempts < total and stop[t.attempts, t.correct]:
+            t.stopped = why
 
 
 def optimal_stops(total: int, bound: int, step: int, cost: float, predictive) -> dict:
@@ -147,10 +159,7 @@ def bayes_rule(cost: float, step: int) -> Rule:
             chances[0] += zero
             return chances
 
-        stop = optimal_stops(total, bound, step, cost, predictive)
-        for t in tallies:
-            if not t.stopped and t.attempts < total and stop[t.attempts, t.correct]:
-                t.stopped = "optimal stop"
+        mark_stops(tallies, total, optimal_stops(total, bound, step, cost, predictive), "optimal")
 
     return rule
 
@@ -175,12 +184,7 @@ def known_law_rule(draws: list, total: int, m: int, cost: float, step: int) -> R
     rates = [sum(d) / total for _, d in draws]
     stop = optimal_stops(total, _oracle_bound(rates, total, m), step, cost, _law_predictive(rates))
 
-    def rule(tallies: list, total: int, m: int) -> None:
-        for t in tallies:
-            if not t.stopped and t.attempts < total and stop[t.attempts, t.correct]:
-                t.stopped = "oracle stop"
-
-    return rule
+    return lambda tallies, total, m: mark_stops(tallies, total, stop, "oracle")
 
 
 def oracle_sweep(populations: list, fulls: list, total: int, m: int) -> str:
@@ -312,7 +316,7 @@ def main() -> None:
         overlaps = []
         for (_, again), (_, full_selected) in zip(pairs, fulls, strict=True):
             selected = replay(again, total, m, None, total)[1]
-            overlaps.append(len(selected & full_selected) / len(selected | full_selected))
+            overlaps.append(overlap(selected, full_selected))
         agreement = f"{np.mean(overlaps):.3f} | {min(overlaps):.3f}"
         print(f"| full-L again, fresh draws | - | 1.00 | {agreement} |")
     best = 0.0
