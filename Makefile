@@ -16,7 +16,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 
-.PHONY: demo test lint bench clean-venv verl-check
+.PHONY: demo test lint bench clean-venv verl-check wheel-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,33 @@ $(VERL_STAMP): pyproject.toml
 
 verl-check: $(STAMP) $(VERL_STAMP)
 	SYNTHRL_VERL_PYTHON=$(abspath $(VERL_PY)) $(BIN)/python -m pytest -q -rs tests/verl_compat
+
+# make wheel-check: build the wheel (`python -m build`: an sdist, then the wheel from it), install
+# it in a fresh venv and use it as a newcomer would, outside the checkout: validate a shipped
+# task, init one, plan the paper preset, evaluate the embedded base on 2 GSM8K items (../shared
+# present). The venv gets torch and llama-cpp-python from pip's caches (the local torch wheel, the
+# llama.cpp build cached by the first install: `pip cache list llama_cpp_python`) and the GGUF
+# the main venv prepared; not the 1.7 GB of embedded model chunks, which only assemble it.
+WHEEL_VENV ?= .venv-wheel
+WHEEL_TMP := $(abspath .wheel-check)
+
+wheel-check: $(STAMP)
+	rm -rf dist $(WHEEL_VENV) $(WHEEL_TMP)
+	$(BIN)/python -m build --outdir dist . >/dev/null
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install -q torch==2.13.0
+	$(WHEEL_VENV)/bin/python -m pip install -q "$$(ls dist/synthrl-*.whl)" 'llama-cpp-python>=0.3.16,<0.4'
+	$(BIN)/synthrl models prepare base --no-hf >/dev/null
+	mkdir -p $(WHEEL_TMP)
+	cd $(WHEEL_TMP) && export SYNTHRL_BENCHMARKS=$(abspath ../shared/benchmarks) \
+	  && W=$(abspath $(WHEEL_VENV))/bin \
+	  && $$W/synthrl --version \
+	  && $$W/synthrl validate "$$($$W/python -c 'from synthrl.shipped import example_task; print(example_task("gsm8k"))')" \
+	  && $$W/synthrl init demo --from gsm8k >/dev/null \
+	  && $$W/synthrl validate demo.yaml \
+	  && COLUMNS=160 $$W/synthrl plan demo.yaml --preset paper \
+	  && $$W/synthrl eval embedded:base --bench gsm8k --limit 2 --preset cpu
+	rm -rf $(WHEEL_TMP)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -47,7 +47,6 @@ def load_draws(run_dir: Path, count: int, total: int, max_tokens: int) -> list[t
     from synthrl.llm import CallCache, open_backend
     from synthrl.llm.base import Request
     from synthrl.prompts import solve_messages
-    from synthrl.samples import answer_options
     from synthrl.task import load_task
 
     task = load_task(ROOT / "examples/tasks/gsm8k.yaml")
@@ -71,7 +70,7 @@ def load_draws(run_dir: Path, count: int, total: int, max_tokens: int) -> list[t
         if len(hits) < total:
             raise SystemExit(f"sample {sample['id']} has {len(hits)} of {total} draws cached")
         texts = [hits[key][0].text for key in keys]
-        opts = answer_options(task, sample["input"])
+        opts = task.checker_options(sample["input"])
         out.append((sample["id"], judge_many(texts, sample["label"], task.answer.kind, **opts)))
     return out
 

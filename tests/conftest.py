@@ -1,5 +1,5 @@
-"""Shared fixtures: an isolated SYNTHRL_HOME per session (the embedded models are prepared once
-under the real home and linked in), the benchmark folder beside the repo, a scripted fake LLM."""
+"""Shared fixtures: the embedded models (prepared once under the user's SYNTHRL_HOME and reused
+across sessions), the benchmark folder beside the repo, task files; no hub downloads."""
 
 from __future__ import annotations
 

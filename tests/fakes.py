@@ -7,6 +7,17 @@ import re
 
 from synthrl.llm import Request
 
+# The fake world's task: sums over PASSAGES, evaluated on eval.jsonl beside it.
+ADDER_TASK = """\
+name: adder
+description: Solve short arithmetic word problems about sums, step by step.
+output_format: "Let's think step by step and output the final answer after ####."
+answer: {kind: number}
+keywords: [addition]
+library: {source: passages.jsonl, text_field: text, title_field: title}
+evaluation: {path: eval.jsonl}
+"""
+
 PASSAGES = [
     {"title": "Fraction", "text": "A fraction represents a part of a whole, such as one half."},
     {"title": "Percentage", "text": "A percentage is a number expressed as a fraction of 100."},

@@ -11,7 +11,7 @@ import pytest
 from synthrl.artifacts import RunDir
 from synthrl.config import resolve_config
 from synthrl.errors import SynthRLError
-from synthrl.llm import LLM, CallCache, Ledger
+from synthrl.llm import LLM, CallCache, Ledger, Request
 from synthrl.llm.fake import FakeBackend
 from synthrl.pipeline import ModelPool, Stage, StageContext, StageOutput, run_pipeline
 from synthrl.stages import STAGES
@@ -131,3 +131,70 @@ def test_keywords_stage_with_fake_instructor(write_task, tmp_path: Path) -> None
 )
 def test_parse_keywords(reply: str, expected: list[str]) -> None:
     assert parse_keywords(reply) == expected
+
+
+def test_one_engine_at_a_time_between_stages(write_task, tmp_path: Path) -> None:
+    """Before a stage runs, engines it does not use are closed (a GPU holds one at a time), and
+    everything is closed before a stage that loads its own model (train, evaluate)."""
+    task = load_task(write_task(GOOD_TASK))
+    config = resolve_config("cpu", overrides={"models": {"instructor": "hf:i", "base": "hf:b"}})
+    opened: list[str] = []
+    closed: list[str] = []
+
+    class Tracked(LLM):
+        def close(self) -> None:
+            closed.append(self.label)
+
+    def open_llm(spec: str) -> LLM:
+        opened.append(spec)
+        return Tracked(FakeBackend(responder=lambda r, i: "ok"), None, Ledger(), spec, False)
+
+    def uses(role: str):
+        def run(ctx: StageContext) -> StageOutput:
+            ctx.generate(role, [Request.chat([{"role": "user", "content": "hi"}])])
+            return StageOutput({})
+
+        return run
+
+    stages = [
+        Stage("gen", uses("instructor"), lambda t, c: {}, models=("instructor",)),
+        Stage("gen2", uses("instructor"), lambda t, c: {}, models=("instructor",)),
+        Stage("plain", lambda ctx: StageOutput({}), lambda t, c: {}),
+        Stage("probe", uses("base"), lambda t, c: {}, models=("base",)),
+        Stage("train", lambda ctx: StageOutput({}), lambda t, c: {}, own_engine=True),
+    ]
+    pool = ModelPool(config, open_llm)
+    run = RunDir(tmp_path / "run")
+    run_pipeline(stages, task, config, run, pool, Ledger())
+    assert opened == ["hf:i", "hf:b"]  # the instructor stays open across its stages
+    sampler = run.manifest("probe")["samplers"]["base"]  # recorded beside what it generated
+    assert (sampler["top_k"], sampler["top_p"], sampler["min_p"]) == (0, 1.0, 0.0)
+    assert closed == ["hf:i", "hf:b"]  # closed before probe; the base before train
+
+
+def test_only_rank_zero_writes_run_files(write_task, tmp_path: Path, monkeypatch) -> None:
+    """Under `accelerate launch`, every rank runs the stage, rank 0 alone writes manifests."""
+    task = load_task(write_task(GOOD_TASK))
+    config = resolve_config("cpu")
+    calls: list[str] = []
+    monkeypatch.setenv("RANK", "1")
+    run = RunDir(tmp_path / "run")
+    run_pipeline(
+        [counting_stage("a", (), calls)],
+        task,
+        config,
+        run,
+        pool_for(config, FakeBackend(), Ledger()),
+        Ledger(),
+    )
+    assert calls == ["a"] and run.manifest("a") is None
+    monkeypatch.setenv("RANK", "0")
+    run_pipeline(
+        [counting_stage("a", (), calls)],
+        task,
+        config,
+        run,
+        pool_for(config, FakeBackend(), Ledger()),
+        Ledger(),
+    )
+    assert run.manifest("a") is not None

@@ -40,6 +40,14 @@ def test_example_answer_kinds() -> None:
     assert load_task(EXAMPLES / "cfa.yaml").answer.options() == {"letters": "ABC"}
 
 
+@pytest.mark.parametrize("letters", ["[A, B, C, D]", "ABCD", "['A', 'B', 'C', 'D']"])
+def test_letters_as_a_list_or_a_string(write_task, letters: str) -> None:
+    """`letters: [A, B, C, D]` is how people write it in YAML (was: 'Input should be a valid
+    string')."""
+    text = GOOD_TASK.replace("kind: number", f"kind: choice\n  letters: {letters}")
+    assert load_task(write_task(text)).answer.options() == {"letters": "ABCD"}
+
+
 def test_input_format_none_is_none(write_task) -> None:
     task = load_task(write_task(GOOD_TASK + "input_format: None\n"))
     assert task.input_format is None
@@ -69,6 +77,16 @@ BAD_FILES = [
         "bad_letters",
         GOOD_TASK.replace("kind: number", "kind: choice\n  letters: abcd"),
         "capital letters",
+    ),
+    (
+        "letters_list_not_letters",
+        GOOD_TASK.replace("kind: number", "kind: choice\n  letters: [AB, C]"),
+        "single letters, e.g. [A, B, C, D]",
+    ),
+    (
+        "letters_number",
+        GOOD_TASK.replace("kind: number", "kind: choice\n  letters: 4"),
+        "[A, B, C, D]",
     ),
     (
         "letters_wrong_kind",

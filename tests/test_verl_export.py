@@ -59,15 +59,17 @@ def test_reward_file_scores_with_the_checker(tmp_path: Path) -> None:
     spec.loader.exec_module(module)
     row = pq.read_table(files["parquet"]).to_pylist()[0]
     args = (row["data_source"], "<think>...</think><answer>B</answer>", "B", row["extra_info"])
-    assert module.compute_score(*args) == pytest.approx(1.1)  # correct + format bonus
+    assert module.compute_score(*args) == pytest.approx(1.0)  # paper: correctness only
     assert (
         module.compute_score(row["data_source"], "I think it is snow.", "B", row["extra_info"])
         == 1.0
     )
     assert (
         module.compute_score(row["data_source"], "<answer>A</answer>", "B", row["extra_info"])
-        == 0.1
+        == 0.0
     )
+    bonus = {**row["extra_info"], "format_weight": 0.1}  # the cpu preset's format bonus
+    assert module.compute_score(row["data_source"], "<answer>A</answer>", "B", bonus) == 0.1
 
 
 def test_launch_script_overrides(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 """The `synthrl` command line: thin commands over library functions.
 
+synthrl init NAME --from gsm8k                       write a starter task file
+synthrl plan TASK.yaml --preset paper                the forecast: requests, tokens, USD, hours
 synthrl run TASK.yaml --preset cpu --out runs/NAME   run the pipeline (resumable)
 synthrl status runs/NAME                             stages, counts, tokens, cost
 synthrl validate TASK.yaml ...                       check task files
@@ -8,9 +10,13 @@ synthrl models list | prepare                        the embedded models
 synthrl resume runs/NAME [--from S] [--to S]         continue a run with its own settings
 synthrl train runs/NAME [--algo sft] [--data FILE]   train (or a baseline) on a finished selection
 synthrl export verl runs/NAME                        veRL parquet, reward file, launch script
+synthrl export dataset runs/NAME                     a Hugging Face dataset with a card
+synthrl export gguf runs/NAME                        the trained model as GGUF (llama.cpp)
 synthrl eval MODEL --bench gsm8k --limit N           evaluate any model spec
 synthrl judge --kind number --gold 18 < text         the answer checker on one completion
+synthrl audit TASK.yaml --bench gsm8k --limit 100    how right the instructor's labels are
 synthrl report runs/NAME                             one self-contained HTML report
+synthrl compare RUN RUN ... [--format markdown]      runs side by side (Table 3/4)
 """
 
 from __future__ import annotations
@@ -24,11 +30,13 @@ import yaml
 from rich.console import Console
 from rich.text import Text
 
-from synthrl import report_tables
+from synthrl import __version__
 from synthrl.errors import SynthRLError
+from synthrl.report import tables as report_tables
+from synthrl.stage_names import STAGE_NAMES
 
 if TYPE_CHECKING:
-    from synthrl.runner import RunOptions
+    from synthrl.run import RunOptions
 
 app = typer.Typer(
     help="Adapt a language model to a task from its definition alone: synthetic data + GRPO.",
@@ -48,6 +56,37 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a setting: section.field=value (repeatable)."),
 ]
+_STAGES = ", ".join(STAGE_NAMES)
+StartOpt = Annotated[
+    str | None, typer.Option("--from", help=f"Rerun from this stage on (one of: {_STAGES}).")
+]
+StopOpt = Annotated[
+    str | None, typer.Option("--to", help=f"Stop after this stage (one of: {_STAGES}).")
+]
+YesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Run even when the forecast is far beyond this machine (`synthrl plan`).",
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"synthrl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Adapt a language model to a task from its definition alone: synthetic data + GRPO."""
 
 
 @app.command()
@@ -60,9 +99,10 @@ def run(
     ] = None,
     instructor: Annotated[str | None, typer.Option(help="Instructor model spec.")] = None,
     set_: SetOpt = None,
-    start: Annotated[str | None, typer.Option("--from", help="Rerun from this stage on.")] = None,
-    stop: Annotated[str | None, typer.Option("--to", help="Stop after this stage.")] = None,
+    start: StartOpt = None,
+    stop: StopOpt = None,
     force: Annotated[bool, typer.Option(help="Rerun every selected stage.")] = False,
+    yes: YesOpt = False,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not read or write the call cache.")
     ] = False,
@@ -70,8 +110,10 @@ def run(
         Path | None, typer.Option(help="Call cache file (default: user cache dir).")
     ] = None,
 ) -> None:
-    """Run the pipeline on a task; finished stages with unchanged inputs are skipped."""
-    from synthrl.runner import RunOptions, run_task
+    """Run the pipeline on a task; finished stages with unchanged inputs are skipped. Shows the
+    forecast first and stops when it is far beyond this machine (e.g. the paper preset on a
+    CPU): use --preset cpu there, or --yes."""
+    from synthrl.run import RunOptions, run_task
 
     options = RunOptions(
         task_file=task_file,
@@ -85,6 +127,7 @@ def run(
         force=force,
         cache_path=None if no_cache else cache,
         use_cache=not no_cache,
+        yes=yes,
     )
     run_task(options, console)
 
@@ -117,6 +160,41 @@ def judge(
     raise typer.Exit(0 if correct else 1)
 
 
+@app.command()
+def audit(
+    task_file: Annotated[Path, typer.Argument(help="The task definition (YAML).")],
+    bench: Annotated[
+        str | None, typer.Option(help="Built-in benchmark with known answers, e.g. gsm8k.")
+    ] = None,
+    split: Annotated[str, typer.Option(help="Its split: train (default) or test.")] = "train",
+    data: Annotated[
+        str | None, typer.Option(help="Or your own labelled JSONL/Parquet file.")
+    ] = None,
+    field: Annotated[
+        list[str] | None, typer.Option(help="Field mapping for --data: question=q, answer=a, ...")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="First N items.")] = 100,
+    preset: PresetOpt = "paper",
+    set_: SetOpt = None,
+    base: Annotated[
+        bool, typer.Option(help="Also measure the base model's greedy pass rate on them.")
+    ] = True,
+    out: Annotated[Path | None, typer.Option(help="Write the full audit (JSON).")] = None,
+) -> None:
+    """How often the instructor's verified labels are right: vote on items with known answers
+    exactly as `verify` does, and compare. Prints kept share, kept-label accuracy, accuracy by
+    agreement and the accuracy / kept frontier over k and the agreement threshold."""
+    from synthrl.run import run_audit
+
+    summary = run_audit(task_file, bench, split, data, field or [], limit, preset, set_ or [], base)
+    console.print(report_tables.audit_table(summary))
+    if out is not None:
+        from synthrl.artifacts import write_json
+
+        write_json(out, summary)
+        console.print(f"audit: {out}")
+
+
 @app.command("eval")
 def eval_cmd(
     model: Annotated[
@@ -126,7 +204,7 @@ def eval_cmd(
         str | None, typer.Option(help="Built-in: gsm8k, math500, logiqa, medqa.")
     ] = None,
     data: Annotated[
-        str | None, typer.Option(help="Your own JSONL/Parquet file or hf:NAME[@split].")
+        str | None, typer.Option(help="Your own JSONL/Parquet file or hf:NAME[:CONFIG][@SPLIT].")
     ] = None,
     field: Annotated[
         list[str] | None, typer.Option(help="Field mapping for --data: question=q, answer=a, ...")
@@ -135,28 +213,37 @@ def eval_cmd(
         Path | None, typer.Option(help="Task file for the prompt and answer kind.")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="First N items only.")] = None,
-    seeds: Annotated[str, typer.Option(help="Comma-separated seeds (sampled mode).")] = "0,1,2",
-    temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 = sampled, per seed.")] = 0.0,
-    max_tokens: Annotated[int, typer.Option(help="Max completion tokens.")] = 512,
+    preset: Annotated[
+        str, typer.Option("--preset", "-p", help="Take the evaluation defaults of this preset.")
+    ] = "paper",
+    seeds: Annotated[
+        str | None, typer.Option(help="Comma-separated seeds (sampled mode; preset's default).")
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(help="0 = greedy; > 0 = sampled, per seed (preset's default).")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Max completion tokens (preset's default).")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Write results + per-item predictions (JSON).")
     ] = None,
 ) -> None:
-    """Zero-shot accuracy of MODEL on a benchmark (strict and lenient), mean +- std over seeds."""
-    from synthrl.runner import run_eval
+    """Zero-shot accuracy of MODEL on a benchmark (strict and lenient), mean +- std over seeds.
+    Seeds, temperature and max tokens default to the preset's `evaluate` settings
+    (`synthrl config --preset NAME`)."""
+    from synthrl.run import run_eval
 
-    summary = run_eval(
-        model,
-        bench,
-        data,
-        field or [],
-        task,
-        limit,
-        [int(x) for x in seeds.split(",") if x.strip()],
-        temperature,
-        max_tokens,
-        out,
-    )
+    overrides = {"limit": limit, "temperature": temperature, "max_tokens": max_tokens}
+    if seeds is not None:
+        try:
+            overrides["seeds"] = [int(x) for x in seeds.split(",") if x.strip()]
+        except ValueError:
+            raise typer.BadParameter(
+                f"{seeds!r}: give comma-separated integers, e.g. --seeds 0,1,2",
+                param_hint="--seeds",
+            ) from None
+    summary = run_eval(model, bench, data, field or [], task, preset, overrides, out)
     for mode in ("strict", "lenient"):
         low, high = summary[f"{mode}_wilson"]
         console.print(
@@ -183,7 +270,7 @@ def report(
 @app.command()
 def status(run_dir: Annotated[Path, typer.Argument(help="A run directory.")]) -> None:
     """Show each stage of a run: done or not, counts, drop reasons, tokens, cost and time."""
-    from synthrl.runner import load_status
+    from synthrl.run import load_status
 
     rows = load_status(run_dir)
     console.print(report_tables.status_table(run_dir, rows))
@@ -236,7 +323,7 @@ def export_verl_cmd(
     ] = None,
 ) -> None:
     """Write veRL's parquet, a reward file calling synthrl's checker, and a GRPO launch script."""
-    from synthrl.runner import export_verl
+    from synthrl.run import export_verl
 
     for name, path in export_verl(run_dir, out, base).items():
         console.print(f"[green]wrote[/] {name}: {path}")
@@ -250,14 +337,15 @@ def train(
     data: Annotated[
         str | None,
         typer.Option(
-            help="Train on a human-labelled JSONL / Parquet file or hf:NAME[@split] instead "
-            "(the RL (Same) / (Whole) baselines; the split defaults to train)."
+            help="Train on a human-labelled JSONL / Parquet file or hf:NAME[:CONFIG][@SPLIT] "
+            "instead (the RL (Same) / (Whole) baselines; the split defaults to train)."
         ),
     ] = None,
     set_: SetOpt = None,
+    yes: YesOpt = False,
 ) -> None:
     """Train the run's base model on its selected samples (resumes from the last checkpoint)."""
-    from synthrl.runner import export_verl
+    from synthrl.run import export_verl
     from synthrl.train.verl import launch
 
     if engine == "verl":
@@ -276,30 +364,36 @@ def train(
     if data:
         source = data if data.startswith("hf:") else str(Path(data).resolve())
         extra.append(f"train.data={source}")
-    from synthrl.runner import run_task
+    from synthrl.run import run_task
 
-    run_task(resume_options(run_dir, extra, None, "train", False), console)
+    run_task(resume_options(run_dir, extra, None, "train", False, yes), console)
 
 
 @app.command()
 def resume(
     run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
     set_: SetOpt = None,
-    start: Annotated[str | None, typer.Option("--from", help="Rerun from this stage on.")] = None,
-    stop: Annotated[str | None, typer.Option("--to", help="Stop after this stage.")] = None,
+    start: StartOpt = None,
+    stop: StopOpt = None,
     force: Annotated[bool, typer.Option(help="Rerun every selected stage.")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Continue a run with the settings it was started with (plus any --set overrides)."""
-    from synthrl.runner import run_task
+    from synthrl.run import run_task
 
-    run_task(resume_options(run_dir, set_ or [], start, stop, force), console)
+    run_task(resume_options(run_dir, set_ or [], start, stop, force, yes), console)
 
 
 def resume_options(
-    run_dir: Path, overrides: list[str], start: str | None, stop: str | None, force: bool
+    run_dir: Path,
+    overrides: list[str],
+    start: str | None,
+    stop: str | None,
+    force: bool,
+    yes: bool = False,
 ) -> RunOptions:
     """Options that continue `run_dir` with its saved configuration."""
-    from synthrl.runner import RunOptions, load_run
+    from synthrl.run import RunOptions, load_run
 
     _, config, _, task_file = load_run(run_dir)
     return RunOptions(
@@ -311,6 +405,7 @@ def resume_options(
         stop=stop,
         force=force,
         saved_config=config,
+        yes=yes,
     )
 
 
@@ -342,6 +437,9 @@ def models_prepare(
         console.print(f"[green]ok[/] base (Hugging Face, fp32): {path}")
     for name in models.DATA:
         console.print(f"[green]ok[/] {name}: {models.data_path(name)}")
+
+
+from synthrl import cli_compare, cli_export, cli_setup  # noqa: E402, F401  (register them)
 
 
 def main() -> None:

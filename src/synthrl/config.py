@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synthrl.errors import TaskFileError
-from synthrl.schema import validate
+from synthrl.schema import YAML_ERRORS, parse_yaml, validate, yaml_problem
 
 
 class _Section(BaseModel):
@@ -21,6 +20,12 @@ class _Section(BaseModel):
 class ModelsConfig(_Section):
     instructor: str = Field("embedded:instructor", description="Instructor model spec.")
     base: str = Field("embedded:base", description="Base (trainable) model spec.")
+    base_endpoint: str | None = Field(
+        None,
+        description="An OpenAI-compatible server serving the base weights (openai:http://HOST/v1"
+        "#NAME: vLLM or SGLang on any number of GPUs, or llama.cpp's server); probe and score "
+        "sample the base there while train loads `base`. Checked before the first call.",
+    )
 
 
 class LLMConfig(_Section):
@@ -37,10 +42,26 @@ class LLMConfig(_Section):
         ge=1,
         description="Sequences llama.cpp samples together (temperature > 0); 1: one at a time.",
     )
+    batch_greedy: bool = Field(
+        False,
+        description="llama.cpp: decode greedy requests together like sampled ones (several "
+        "times faster on a CPU; answers may differ from one-at-a-time decoding on near-ties).",
+    )
     backoff_s: float = Field(
         1.0, ge=0, description="First retry delay; doubles per retry, with jitter."
     )
     prices_file: str | None = Field(None, description="YAML of extra USD prices per 1M tokens.")
+    budget_usd: float | None = Field(
+        None,
+        gt=0,
+        description="Stop before the model call that could take the run's spending past this "
+        "many USD (earlier commands on the run count); raise it and resume to continue.",
+    )
+    engine_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Passed to vllm.LLM for vllm: models, e.g. tensor_parallel_size, dtype, "
+        "gpu_memory_utilization, revision, quantization.",
+    )
 
 
 class KeywordsConfig(_Section):
@@ -50,9 +71,25 @@ class KeywordsConfig(_Section):
 
 
 class RetrieveConfig(_Section):
+    enabled: bool = Field(
+        True,
+        description="Ground each generation prompt in a retrieved passage (paper 4.1, eq. 2). "
+        "false: the no-retrieval baseline (Table 3's Self-Instruct-style data): samples are "
+        "written from the description, the pattern and the demos alone, and the keywords and "
+        "retrieve stages make no call.",
+    )
     per_keyword: int = Field(5, ge=1, description="Passages retrieved per keyword.")
     chunk_words: int = Field(
         200, ge=20, description="Passages are cut into chunks of this many words."
+    )
+
+
+class PatternConfig(_Section):
+    enabled: bool = Field(
+        True,
+        description="With demos, the instructor summarises the sample pattern P, shown in every "
+        "generation prompt (paper 4.1, eq. 4). false: Table 4's 'w/o sample pattern' ablation "
+        "(the demos stay in the prompt; the pattern stage makes no call).",
     )
 
 
@@ -61,6 +98,20 @@ class GenerateConfig(_Section):
     temperature: float = Field(0.7, ge=0, description="Instructor temperature (paper: 0.7).")
     max_tokens: int = Field(1024, ge=16)
     parse_retries: int = Field(2, ge=0, description="Re-asks when a reply is not valid JSON.")
+    topup_rounds: int = Field(
+        3,
+        ge=0,
+        description="Rounds of extra requests when parse failures and duplicates leave fewer "
+        "than n samples.",
+    )
+    balance: bool | Literal["auto"] = Field(
+        "auto",
+        description="label, yes_no and choice tasks (ours, not the paper's): each generation "
+        "request names a target answer, cycled over the labels (yes/no, or the option letters, "
+        "so the correct letter is spread over positions); the verified label, not the target, "
+        "stays the sample's label. auto: on under every preset but `paper` (the paper's Figure "
+        "6 prompt, which names no target); true / false: on / off for any preset.",
+    )
 
 
 class VerifyConfig(_Section):
@@ -68,6 +119,17 @@ class VerifyConfig(_Section):
     temperature: float = Field(0.7, ge=0)
     min_agreement: float = Field(0.5, ge=0, le=1, description="Drop samples below this vote share.")
     max_tokens: int = Field(1024, ge=16)
+    adaptive: bool = Field(
+        False,
+        description="Draw the k votes in rounds and stop a sample once its label and keep/drop "
+        "cannot change (exact; ours, off in the paper): same labels, fewer votes.",
+    )
+    check_arithmetic: bool = Field(
+        False,
+        description="number tasks (ours, not the paper's): a vote's Python arithmetic is run by "
+        "a whitelisted interpreter and its printed value is the vote's answer; a vote whose "
+        "written equations are wrong counts as unreadable (synthrl.synthesis.program).",
+    )
 
 
 class QualityConfig(_Section):
@@ -79,12 +141,52 @@ class QualityConfig(_Section):
     )
     contamination: list[str] = Field(
         default_factory=list,
-        description="Evaluation JSONL files; samples sharing a 13-gram with them are dropped.",
+        description="Further evaluation JSONL files; samples sharing a 13-gram with them are "
+        "dropped.",
     )
+    decontaminate_eval: bool = Field(
+        True,
+        description="Also drop samples sharing a 13-gram with the task's own `evaluation:` set.",
+    )
+    skip_checks: list[str] = Field(
+        default_factory=list,
+        description="Content checks on inputs to turn off (ours; synthrl.synthesis.checks): "
+        "reasoning_in_input, answer_format_in_input, states_own_answer, repeats_instructions, "
+        "missing_part, near_empty_input, drifted_from_parent.",
+    )
+    min_input_words: int = Field(
+        3, ge=0, description="Drop inputs with fewer words (placeholders and part labels aside)."
+    )
+    instruction_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Drop inputs whose word 4-grams come from the task's instructions at least "
+        "this often.",
+    )
+    min_parent_similarity: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Drop rewrites whose MiniLM cosine similarity to their parent is below "
+        "(they left the task's domain); 0: no embedding check.",
+    )
+
+    @field_validator("skip_checks")
+    @classmethod
+    def _known_checks(cls, value: list[str]) -> list[str]:
+        from synthrl.synthesis.checks import CHECKS
+
+        unknown = [name for name in value if name not in CHECKS]
+        if unknown:
+            raise ValueError(f"unknown check(s) {unknown}; the checks are {', '.join(CHECKS)}")
+        return value
 
 
 class ProbeConfig(_Section):
-    max_tokens: int = Field(1024, ge=16, description="Base-model tokens for the greedy probe.")
+    max_tokens: int = Field(
+        2048, ge=16, description="Base-model tokens for the greedy probe (paper: as training)."
+    )
 
 
 class AdaptConfig(_Section):
@@ -96,7 +198,12 @@ class AdaptConfig(_Section):
 class ScoreConfig(_Section):
     samples: int = Field(64, ge=1, description="Base-model completions per sample, L (paper: 64).")
     temperature: float = Field(0.7, ge=0, description="Sampling temperature (paper: 0.7).")
-    max_tokens: int = Field(1024, ge=16)
+    max_tokens: int = Field(
+        2048,
+        ge=16,
+        description="Tokens per completion (paper: as training, so a sample that "
+        "needs a long solution is not counted as never solved).",
+    )
     adaptive: bool = Field(
         False, description="Sample in rounds; stop a sample once its side of the cut is clear."
     )
@@ -155,15 +262,54 @@ class TrainConfig(_Section):
         True, description="Recompute activations in backward (saves GPU memory, costs time)."
     )
     lora_r: int = Field(16, ge=1)
-    format_reward: float = Field(0.1, ge=0, description="Bonus for the required answer format.")
+    lenient_credit: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Reward for a correct answer read leniently (not in the required format); "
+        "in the format it earns 1. 1 = the paper's correctness reward (synthrl.answers.reward).",
+    )
+    format_reward: float = Field(
+        0.0,
+        ge=0,
+        description="Bonus for the required answer format (ours; the paper rewards correctness "
+        "only, so 0 in `paper`).",
+    )
+    skip_settled: bool = Field(
+        False,
+        description="GRPO (trl engine, ours): stop drawing prompts whose last `settle_window` "
+        "groups were all correct (or all wrong) by the answer checker's binary verdict, for "
+        "`settle_steps` steps, filling the batch from the other prompts (synthrl.train.settled).",
+    )
+    settle_window: int = Field(
+        2, ge=1, description="skip_settled: groups in a row without signal that settle a prompt."
+    )
+    settle_steps: int = Field(
+        8, ge=1, description="skip_settled: optimizer steps a settled prompt sits out."
+    )
     save_steps: int = Field(
         10, ge=1, description="Checkpoint every N optimizer steps (the resume point after a kill)."
     )
-    report_to: list[Literal["tensorboard", "wandb"]] = Field(
+    report_to: list[str] = Field(
         default_factory=list,
-        description="Also log to these (pip install 'synthrl[tracking]'): tensorboard, wandb.",
+        description="Also log to these trackers: any the Hugging Face Trainer takes (tensorboard, "
+        "wandb, mlflow, comet_ml, trackio, ...; checked before the run starts). pip install "
+        "'synthrl[tracking]' adds tensorboard and wandb; install the others yourself.",
     )
     vllm: bool = Field(False, description="Generate rollouts with vLLM (GPU, TRL colocate mode).")
+    trl_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Further TRL GRPOConfig fields, set last (e.g. vllm_mode: server with "
+        "vllm_server_host for rollouts on other GPUs, warmup_ratio, max_grad_norm).",
+    )
+    warmup_epochs: float = Field(
+        0,
+        ge=0,
+        description="Format warm-start (ours): SFT epochs before GRPO on the synthetic samples "
+        "whose solution follows the required format and reaches the verified label "
+        "(synthrl.train.warmup); 0 = off, as in the paper.",
+    )
+    warmup_learning_rate: float = Field(1e-4, gt=0, description="Learning rate of the warm-start.")
     sft_learning_rate: float = Field(2e-5, gt=0, description="SFT baseline (paper A.3: 2e-5).")
     sft_weight_decay: float = Field(0.01, ge=0)
     sft_batch_size: int = Field(64, ge=1)
@@ -174,19 +320,43 @@ class TrainConfig(_Section):
 class EvalConfig(_Section):
     limit: int | None = Field(None, ge=1, description="Evaluate on the first N items (None: all).")
     seeds: list[int] = Field(
-        default_factory=lambda: [0, 1, 2], description="Seeds (paper: 3 runs)."
+        default_factory=lambda: [0, 1, 2], description="Seeds (paper: 3 runs, mean +- std)."
     )
-    temperature: float = Field(0.0, ge=0, description="0: greedy (one run); > 0: sampled per seed.")
-    max_tokens: int = Field(1024, ge=16)
+    temperature: float = Field(
+        0.7,
+        ge=0,
+        description="0: greedy (one run); > 0: one sampled run per seed (the paper's 3 runs; "
+        "it does not state their temperature: 0.7, as its sampling elsewhere).",
+    )
+    max_tokens: int = Field(2048, ge=16, description="Tokens per answer (paper: as training).")
+    engine: Literal["auto", "transformers", "llamacpp", "vllm"] = Field(
+        "auto",
+        description="Where base and trained model are evaluated (both on the same one): auto = "
+        "vllm for a vllm: base, llamacpp (both written as GGUF) on a CPU when the base comes "
+        "from a GGUF, else transformers (synthrl.evaluate.engines).",
+    )
+    gguf_dtype: Literal["q8_0", "f16", "f32"] = Field(
+        "q8_0", description="Precision of both models' GGUF for evaluate.engine=llamacpp."
+    )
     batch_size: int = Field(8, ge=1, description="Prompts per batch for in-process models.")
+    trained_endpoint: str | None = Field(
+        None,
+        description="An OpenAI-compatible server serving the trained model (e.g. `vllm serve "
+        "RUN/train/model`), openai:http://HOST/v1#NAME. With models.base_endpoint, evaluate "
+        "asks the two servers (one engine for both models) instead of loading them; checked "
+        "when the stage starts that it serves train/model.",
+    )
 
 
 class RunConfig(_Section):
+    """Every setting of a run, in sections; validated together (see `_consistent`)."""
+
     preset: str = "paper"
     models: ModelsConfig = ModelsConfig()
     llm: LLMConfig = LLMConfig()
     keywords: KeywordsConfig = KeywordsConfig()
     retrieve: RetrieveConfig = RetrieveConfig()
+    pattern: PatternConfig = PatternConfig()
     generate: GenerateConfig = GenerateConfig()
     verify: VerifyConfig = VerifyConfig()
     quality: QualityConfig = QualityConfig()
@@ -197,6 +367,16 @@ class RunConfig(_Section):
     train: TrainConfig = TrainConfig()
     evaluate: EvalConfig = EvalConfig()
 
+    @model_validator(mode="after")
+    def _consistent(self) -> RunConfig:
+        if self.score.adaptive and self.select.strategy != "potential":
+            raise ValueError(
+                "score.adaptive stops sampling once a sample's side of the paper's selection cut "
+                f"is clear, so it needs select.strategy=potential (got {self.select.strategy!r}); "
+                "set score.adaptive=false for the easy/hard/all ablations"
+            )
+        return self
+
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The paper's settings (section 5.1, appendix A.3) are the field defaults above.
@@ -206,26 +386,35 @@ PRESETS: dict[str, dict[str, Any]] = {
         "llm": {"context": 2048},
         "keywords": {"count": 8, "max_tokens": 256},
         "retrieve": {"per_keyword": 3},
-        "generate": {"n": 6, "max_tokens": 320},
-        "verify": {"k": 3, "max_tokens": 256},
-        "probe": {"max_tokens": 256},
+        "generate": {"n": 12, "max_tokens": 320},
+        # votes drawn until the label is settled; a vote's Python arithmetic is run (the
+        # embedded instructor writes code with made-up printed values: docs/scoring.md)
+        "verify": {"k": 3, "max_tokens": 320, "adaptive": True, "check_arithmetic": True},
+        "probe": {"max_tokens": 320},
         "adapt": {"max_tokens": 320},
-        "score": {"samples": 8, "max_tokens": 128, "adaptive": True},
-        "select": {"m": 6},
+        "score": {"samples": 6, "max_tokens": 192, "adaptive": True},
+        "select": {"m": 8},
         "train": {
+            # the 0.5B base never writes GSM8K's `####` (0 of 32): a short SFT on its own
+            # solved probe answers, the label restated in the format (train/warmup.py), first
+            "warmup_epochs": 2,
+            "warmup_learning_rate": 3e-4,
+            "format_reward": 0.1,
+            "lenient_credit": 0.5,
             "learning_rate": 1e-4,
             "num_generations": 6,
             "prompts_per_step": 1,
-            "max_completion_tokens": 128,
-            "epochs": 1,
-            "temperature": 1.0,
+            "max_completion_tokens": 160,
+            "max_steps": 4,
+            "temperature": 0.8,
             "stop_tokens": ["<|im_end|>", "<|endoftext|>"],
             "lora": True,
             "save_steps": 2,
             "sft_batch_size": 4,
             "gradient_checkpointing": False,
         },
-        "evaluate": {"limit": 20, "max_tokens": 256},
+        # 100 real held-out items, both models greedy through llama.cpp (q8_0 GGUF)
+        "evaluate": {"limit": 100, "max_tokens": 320, "temperature": 0.0},
     },
 }
 
@@ -241,9 +430,20 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
             )
         node = out
         parts = key.strip().split(".")
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1], 1):
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else ""
+            if not isinstance(node, dict):
+                raise TaskFileError(
+                    f"--set {pair!r}: {'.'.join(parts[:depth])} was set to a value by an "
+                    "earlier --set; set its fields one by one (section.field=value)."
+                )
+        try:
+            node[parts[-1]] = parse_yaml(raw) if raw.strip() else ""
+        except YAML_ERRORS as err:
+            raise TaskFileError(
+                f"--set {pair!r}: the value is not valid YAML{yaml_problem(err)}. Quote text, "
+                "e.g. --set 'section.field=\"a: b\"'."
+            ) from None
     return out
 
 
@@ -256,6 +456,20 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+# The long CPU run (docs/benchmarks.md): `cpu` with more data, more steps and 300 evaluation
+# items; resumable like every run.
+PRESETS["cpu-long"] = deep_merge(
+    PRESETS["cpu"],
+    {
+        "generate": {"n": 24},
+        "verify": {"k": 4},
+        "select": {"m": 16},
+        "train": {"max_steps": 12},
+        "evaluate": {"limit": 300},
+    },
+)
 
 
 def resolve_config(

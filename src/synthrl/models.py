@@ -12,7 +12,6 @@ import hashlib
 import importlib.metadata as md
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,14 +206,6 @@ def hf_path(name: str = "base") -> Path:
     target = home() / "models" / f"{name}-hf"
     if (target / "config.json").is_file():
         return target
-    gguf = prepare_gguf(name)
-    from synthrl.train.convert import gguf_to_hf  # heavy imports (torch, transformers)
+    from synthrl.train.convert import convert_once  # heavy imports (torch, transformers)
 
-    staging = target.with_name(f"{target.name}.partial-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        gguf_to_hf(gguf, staging)
-        staging.replace(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return convert_once(prepare_gguf(name), target)

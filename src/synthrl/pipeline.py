@@ -1,29 +1,32 @@
 """The pipeline runner: a plain list of stages, each a function from artifacts to an artifact.
 
-A stage is skipped when its fingerprint (its code version, the settings that shape it and its
-inputs' fingerprints) matches the manifest on disk. `--force` reruns everything selected, `--from`
+A stage is skipped when its fingerprint (its code version, the settings that shape it, and the
+content of the artifacts it reads) matches the manifest on disk. Settings name what else the
+output depends on: model weights, library and evaluation files, prompt templates (see
+`synthrl.fingerprint`). `--force` reruns everything selected, `--from`
 reruns from a stage on, `--to` stops after one. Model calls go through the persistent cache, so a
 stage that crashed half-way pays only for what it had not finished.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthrl.artifacts import RunDir, write_json
+from synthrl.artifacts import RunDir, remove_temporaries, write_json, write_text
 from synthrl.config import RunConfig
 from synthrl.errors import SynthRLError
+from synthrl.fingerprint import digest, folder_digest, model_identity
 from synthrl.llm.base import Request, Result
 from synthrl.llm.cache import CallCache
 from synthrl.llm.client import LLM
 from synthrl.llm.usage import Ledger
+from synthrl.prompts import templates_digest
 from synthrl.task import Task
+from synthrl.train.processes import is_main_process
 
 
 @dataclass
@@ -46,9 +49,11 @@ class StageContext:
     stage: str
     models: ModelPool
     fingerprint: str = ""
+    used: set[str] = field(default_factory=set)  # the roles this stage generated with
 
     def generate(self, role: str, requests: Sequence[Request], desc: str = "") -> list[Result]:
         """Generate with the `instructor` or `base` model; cached and accounted to this stage."""
+        self.used.add(role)
         return self.models.get(role).generate(requests, stage=self.stage, desc=desc)
 
 
@@ -60,6 +65,9 @@ class Stage:
     inputs: tuple[str, ...] = ()
     version: int = 1
     summary: str = ""
+    models: tuple[str, ...] = ()  # the model roles it runs: their weights are in its fingerprint
+    prompts: tuple[str, ...] = ()  # the prompt templates it sends (names in synthrl.prompts)
+    own_engine: bool = False  # loads its models itself (train, evaluate), not from the pool
 
 
 class ModelPool:
@@ -79,9 +87,7 @@ class ModelPool:
         self.ledger = ledger if ledger is not None else Ledger()
 
     def spec(self, role: str) -> str:
-        if role not in ("instructor", "base"):
-            raise ValueError(f"unknown model role {role!r}")
-        return str(getattr(self.config.models, role))
+        return inference_spec(self.config, role)
 
     def get(self, role: str) -> LLM:
         spec = self.spec(role)
@@ -89,26 +95,63 @@ class ModelPool:
             self._open_by_spec[spec] = self._open(spec)
         return self._open_by_spec[spec]
 
+    def samplers(self, roles: Sequence[str]) -> dict[str, dict[str, object]]:
+        """The sampler (backend, top-k, top-p, min-p, repetition penalty) of each role's open
+        engine, for the manifest; temperatures are in the stage's own settings."""
+        out = {}
+        for role in roles:
+            llm = self._open_by_spec.get(self.spec(role))
+            if llm is not None:
+                settings = dict(llm.sampler_settings())
+                settings.pop("temperature", None)
+                out[role] = settings
+        return out
+
+    def retain(self, roles: Sequence[str]) -> None:
+        """Close every open engine that none of `roles` uses, so that one engine at a time
+        holds the accelerator (and its memory is released) before another loads."""
+        keep = {self.spec(role) for role in roles}
+        for spec in [s for s in self._open_by_spec if s not in keep]:
+            self._open_by_spec.pop(spec).close()
+
     def close(self) -> None:
-        for llm in self._open_by_spec.values():
-            llm.close()
-        self._open_by_spec.clear()
+        self.retain(())
+
+
+def inference_spec(config: RunConfig, role: str) -> str:
+    """The model spec that answers `role`'s requests in the pool: `models.base_endpoint` (an
+    OpenAI-compatible server with the base weights) for the base when set, else the role's spec.
+    Training and evaluation load `models.base` themselves."""
+    if role not in ("instructor", "base"):
+        raise ValueError(f"unknown model role {role!r}")
+    if role == "base" and config.models.base_endpoint:
+        return config.models.base_endpoint
+    return str(getattr(config.models, role))
+
+
+def input_digests(stage: Stage, run: RunDir) -> dict[str, str | None]:
+    """The content hash of each artifact the stage reads (None for an unfinished stage)."""
+    return {
+        name: folder_digest(run.stage_dir(name)) if run.manifest(name) else None
+        for name in stage.inputs
+    }
 
 
 def fingerprint(stage: Stage, task: Task, config: RunConfig, run: RunDir) -> str:
-    """Hash of the stage's code version, its settings and its inputs' fingerprints."""
-    inputs = {}
-    for name in stage.inputs:
-        manifest = run.manifest(name)
-        inputs[name] = manifest["fingerprint"] if manifest else None
+    """Hash of the stage's code version, its settings and the content of its inputs."""
     payload = {
         "stage": stage.name,
         "version": stage.version,
         "settings": stage.settings(task, config),
-        "inputs": inputs,
+        "inputs": input_digests(stage, run),
+        "models": {role: model_identity(getattr(config.models, role)) for role in stage.models},
+        "prompts": templates_digest(stage.prompts) if stage.prompts else None,
     }
-    blob = json.dumps(payload, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
+    served = {} if stage.own_engine else {r: inference_spec(config, r) for r in stage.models}
+    endpoints = {r: spec for r, spec in served.items() if spec != getattr(config.models, r)}
+    if endpoints:  # only then: the fingerprints of runs without an endpoint stay as they were
+        payload["endpoints"] = endpoints
+    return digest(payload)
 
 
 @dataclass
@@ -174,6 +217,10 @@ def _run_stage(
     for name in stage.inputs:
         if run.manifest(name) is None:
             raise SynthRLError(f"stage {stage.name!r} needs {name!r}, which has not finished")
+    if stage.own_engine:
+        models.close()
+    elif stage.models:
+        models.retain(stage.models)
     out_dir = run.begin(stage.name)
     started = time.time()
     ctx = StageContext(task, config, run, out_dir, stage.name, models, print_fp)
@@ -183,13 +230,16 @@ def _run_stage(
         "stage": stage.name,
         "fingerprint": print_fp,
         "version": stage.version,
-        "inputs": {name: (run.manifest(name) or {}).get("fingerprint") for name in stage.inputs},
+        "inputs": input_digests(stage, run),
         "settings": stage.settings(task, config),
         "counts": output.counts,
         "drops": output.drops,
         "notes": output.notes,
+        # the engines this stage generated with (not those a previous stage left open)
+        "samplers": models.samplers(sorted(ctx.used)) if not stage.own_engine else {},
         "usage": usage,
-        "files": sorted(p.name for p in out_dir.iterdir() if p.is_file()),
+        "files": sorted(p.name for p in out_dir.iterdir() if p.is_file() and p.name[0] != "."),
+        "content": folder_digest(out_dir),
         "started": started,
         "wall_s": round(time.time() - started, 3),
     }
@@ -198,9 +248,13 @@ def _run_stage(
 
 
 def write_run_info(run: RunDir, task_path: Path, task: Task, config: RunConfig) -> None:
-    """run.json and a copy of the task file, so a run directory explains itself."""
+    """run.json and a copy of the task file, so a run directory explains itself (rank 0 only
+    under a multi-process launch)."""
+    if not is_main_process():
+        return
     run.root.mkdir(parents=True, exist_ok=True)
-    (run.root / "task.yaml").write_text(task_path.read_text(encoding="utf-8"), encoding="utf-8")
+    remove_temporaries(run.root)
+    write_text(run.root / "task.yaml", task_path.read_text(encoding="utf-8"))
     info = {
         "task_file": str(task_path.resolve()),
         "task": task.name,

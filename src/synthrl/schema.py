@@ -14,6 +14,44 @@ from synthrl.errors import TaskFileError
 M = TypeVar("M", bound=BaseModel)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML in which dates and times stay text: PyYAML would build a `date`, and raise a
+    bare ValueError for an impossible one such as `2024-13-45`. No synthrl field is a date."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if not tag.endswith(":timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+# What a YAML document can raise besides YAMLError: PyYAML's constructors of explicitly tagged
+# scalars raise bare ValueError (`!!float x`), IndexError (`!!int` of nothing), KeyError
+# (`!!bool x`) and others, and nesting deeper than Python's recursion limit RecursionError.
+YAML_ERRORS = (
+    yaml.YAMLError,
+    ValueError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text as plain values (raises one of `YAML_ERRORS` on bad input)."""
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
+
+
+def yaml_problem(err: Exception) -> str:
+    """Where and what a YAML error is, for a message."""
+    mark = getattr(err, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    if isinstance(err, RecursionError):
+        return f"{where}: nested too deeply"
+    problem = getattr(err, "problem", None) or str(err)
+    return f"{where}: {problem}"
+
+
 def load_yaml_mapping(path: Path) -> dict[str, Any]:
     """Read a YAML file whose top level must be a mapping."""
     if not path.exists():
@@ -23,15 +61,12 @@ def load_yaml_mapping(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise TaskFileError(f"{path}: is a folder. Give the path of a .yaml file.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise TaskFileError(f"{path}: not UTF-8 text. Save the file as UTF-8 YAML.") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
+    except YAML_ERRORS as err:
         raise TaskFileError(
-            f"{path}: not valid YAML{where}: {problem}. "
+            f"{path}: not valid YAML{yaml_problem(err)}. "
             "Fix the indentation or quoting there (quote text that contains ': ' or '#')."
         ) from None
     if data is None:

@@ -19,12 +19,16 @@ selection cut is clear, so the selected set matches full-L scoring at far fewer 
   or mislabelled samples) plus a Beta(a, b), so tasks with many truly unsolvable samples stop
   them early, while a never-solved sample among mostly solvable ones keeps sampling.
 - When there are at most M samples, all are selected whatever their scores: one round suffices.
+
+SelectTop's order among equal scores and its top-up are an explicit policy: `selection_key`.
+The stage also says, before training, when no selected sample was ever solved (`NEVER_SOLVED`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from scipy.special import betaln
@@ -48,25 +52,44 @@ class Ranked:
     reason: str
 
 
-def select_top(
-    rows: Sequence[tuple[str, int, int]], m: int, strategy: str = "potential"
-) -> list[Ranked]:
-    """Rank (id, correct, attempts) rows and mark the M selected.
+def selection_key(strategy: str, seed: int = 0) -> Callable[[tuple[str, int, int]], tuple]:
+    """The sort key of an (id, correct, attempts) row under `strategy`: the order SelectTop
+    takes samples in, documented in docs/scoring.md.
 
-    potential: ascending eq. 7 score (the paper). easy: highest pass rate first. hard: lowest
-    pass rate first (never-solved included). all: every sample. Ties break by id.
+    potential (the paper): ascending eq. 7 score, so 0 < pass rate < 1 first, lowest first;
+    then, among score 1 (the top-up when fewer than M samples have 0 < pass rate < 1),
+    solved-every-time before never-solved (a never-solved sample may be mislabelled). easy:
+    highest pass rate first. hard: lowest first (never-solved included). all: as potential.
+    Equal keys: the better-measured sample first (more attempts), then a seeded shuffle (a
+    hash of seed and id), never the accident of id prefixes.
     """
-    scored = [(sid, eq7_score(c, n), c / n) for sid, c, n in rows]
-    if strategy == "potential":
-        order = sorted(scored, key=lambda r: (r[1], r[0]))
-    elif strategy == "easy":
-        order = sorted(scored, key=lambda r: (-r[2], r[0]))
-    elif strategy == "hard":
-        order = sorted(scored, key=lambda r: (r[2], r[0]))
-    elif strategy == "all":
-        order = sorted(scored, key=lambda r: r[0])
-    else:
+    if strategy not in ("potential", "easy", "hard", "all"):
         raise ValueError(f"unknown selection strategy {strategy!r}")
+
+    def key(row: tuple[str, int, int]) -> tuple:
+        sid, correct, attempts = row
+        rate = correct / attempts
+        if strategy == "easy":
+            first: tuple = (-rate,)
+        elif strategy == "hard":
+            first = (rate,)
+        else:
+            first = (eq7_score(correct, attempts), -rate)
+        shuffle = hashlib.sha256(f"{seed}:{sid}".encode()).hexdigest()
+        return (*first, -attempts, shuffle)
+
+    return key
+
+
+def select_top(
+    rows: Sequence[tuple[str, int, int]], m: int, strategy: str = "potential", seed: int = 0
+) -> list[Ranked]:
+    """Rank (id, correct, attempts) rows by `selection_key` and mark the M selected (`all`:
+    every sample)."""
+    order = [
+        (sid, eq7_score(c, n), c / n)
+        for sid, c, n in sorted(rows, key=selection_key(strategy, seed))
+    ]
     take = len(order) if strategy == "all" else m
     ranked = []
     for rank, (sid, score, rate) in enumerate(order, 1):
@@ -209,3 +232,10 @@ def histogram(pass_rates: Sequence[float], bins: int = 10) -> list[int]:
     for rate in pass_rates:
         counts[min(int(rate * bins), bins - 1)] += 1
     return counts
+
+
+NEVER_SOLVED = (
+    "no selected sample has a non-zero pass rate: the base model never produced an answer the "
+    "checker accepts, so GRPO would see zero reward everywhere and learn nothing. Check the "
+    "output format instruction, raise score.samples or score.max_tokens, or use a stronger base."
+)

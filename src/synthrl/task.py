@@ -29,7 +29,8 @@ class AnswerSpec(_Strict):
     kind: AnswerKind = Field(description="number, math, choice, yes_no, label or text.")
     letters: str | None = Field(
         None,
-        description="choice only: the option letters in order, e.g. 'ABCD' (default) or 'ABC'.",
+        description="choice only: the option letters in order, as a string or a list: 'ABCD' "
+        "(default), 'ABC' or [A, B, C].",
     )
     labels: list[str] | None = Field(
         None, description="label only: the label set, e.g. [entailment, neutral, contradiction]."
@@ -37,12 +38,45 @@ class AnswerSpec(_Strict):
     synonyms: dict[str, list[str]] = Field(
         default_factory=dict, description="label only: other words accepted for each label."
     )
+    tolerance: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="number only: relative tolerance, e.g. 0.001 (answers within 0.1% of the "
+        "label are right); default exact rational comparison (right for GSM8K).",
+    )
+    decimals: int | None = Field(
+        None,
+        ge=0,
+        le=12,
+        description="number only: answers are judged to this many decimal places (right when "
+        "within half a unit of the last place: 0.005 for 2), as measurements are.",
+    )
+
+    @field_validator("letters", mode="before")
+    @classmethod
+    def _letters_list(cls, value: Any) -> Any:
+        """`letters: [A, B, C, D]` (a YAML list, as people write it) means 'ABCD'."""
+        if isinstance(value, list | tuple):
+            if not all(isinstance(x, str) and len(x.strip()) == 1 for x in value):
+                raise ValueError(
+                    "a list of letters must hold single letters, e.g. [A, B, C, D] (or write "
+                    "the string 'ABCD')"
+                )
+            return "".join(x.strip() for x in value)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(
+                f"got {value!r}; write the option letters as a list [A, B, C, D] or a string 'ABCD'"
+            )
+        return value
 
     @field_validator("letters")
     @classmethod
     def _letters_ok(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[A-Z]{2,26}", value):
-            raise ValueError("must be 2 to 26 capital letters such as 'ABCD'")
+            raise ValueError(
+                "must be 2 to 26 capital letters, as a string 'ABCD' or a list [A, B, C, D]"
+            )
         if value is not None and len(set(value)) != len(value):
             raise ValueError(f"letters repeat in {value!r}; list each option letter once")
         return value
@@ -62,14 +96,28 @@ class AnswerSpec(_Strict):
             raise ValueError(f"`labels`/`synonyms` apply to kind 'label' only, not {self.kind!r}")
         if self.letters is not None and self.kind != "choice":
             raise ValueError(f"`letters` applies to kind 'choice' only, not {self.kind!r}")
+        self._precision_ok()
         return self
 
+    def _precision_ok(self) -> None:
+        precision = [n for n in ("tolerance", "decimals") if getattr(self, n) is not None]
+        if precision and self.kind != "number":
+            raise ValueError(f"`{precision[0]}` applies to kind 'number' only, not {self.kind!r}")
+        if len(precision) == 2:
+            raise ValueError(
+                "give one of `tolerance` (relative, e.g. 0.001) or `decimals` (e.g. 2), not both"
+            )
+
     def options(self) -> dict[str, Any]:
-        """Keyword options for `synthrl.answers` (choice letters, label set)."""
+        """Keyword options for `synthrl.answers` (choice letters, label set, number precision)."""
         if self.kind == "choice":
             return {"letters": self.letters or "ABCD"}
         if self.kind == "label":
             return {"labels": list(self.labels or []), "synonyms": dict(self.synonyms)}
+        if self.kind == "number" and self.tolerance is not None:
+            return {"rel_tol": self.tolerance}
+        if self.kind == "number" and self.decimals is not None:
+            return {"decimals": self.decimals}
         return {}
 
 
@@ -140,6 +188,15 @@ class Task(_Strict):
     @classmethod
     def _none_means_none(cls, value: str | None) -> str | None:
         return None if value is None or value.strip().lower() in ("", "none") else value
+
+    def checker_options(
+        self, question: str = "", choices: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The answer checker's options for one question of this task (see
+        `synthrl.answers.options.checker_options`)."""
+        from synthrl.answers.options import checker_options
+
+        return checker_options(self.answer.kind, self.answer.options(), question, choices)
 
     def fingerprint(self) -> str:
         """A content hash of everything that shapes generated data (settings excluded)."""

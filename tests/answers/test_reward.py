@@ -99,3 +99,13 @@ def test_unknown_kind_in_data_is_explained() -> None:
         reward_fn(["#### 3"], answer=["3"], kind=["numbr"])
     with pytest.raises(AnswerOptionError, match="unknown answer kind"):
         compute_score("x", "#### 3", "3", {"kind": "numbr"})
+
+
+def test_lenient_credit_pays_full_only_in_the_required_format() -> None:
+    """Partial credit defined on the checker's binary verdicts: strict-correct 1, correct but
+    read leniently c, wrong 0, plus the format bonus."""
+    reward = make_reward_fn("number", format_weight=0.1, lenient_credit=0.5)
+    texts = ["so it is 18.\n#### 18", "the answer is \\boxed{18}", "#### 17", "no idea"]
+    assert reward(texts, ["18"] * 4) == pytest.approx([1.1, 0.5, 0.1, 0.0])
+    paper = make_reward_fn("number", format_weight=0.0)
+    assert paper(texts, ["18"] * 4) == [1.0, 1.0, 0.0, 0.0]

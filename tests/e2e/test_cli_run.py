@@ -109,6 +109,8 @@ def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path) -> None:
         spec,
         "--base",
         spec,
+        "--to",
+        "select",  # an API base cannot be trained: a plan with `train` is refused up front
         "--set",
         "llm.max_retries=1",
         "--set",

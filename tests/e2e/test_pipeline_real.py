@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from synthrl.stage_names import STAGE_NAMES
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.slow
@@ -36,19 +37,7 @@ SETTINGS = [
     "evaluate.max_tokens=48",
 ]
 
-STAGES = [
-    "keywords",
-    "retrieve",
-    "pattern",
-    "generate",
-    "verify",
-    "probe",
-    "adapt",
-    "score",
-    "select",
-    "train",
-    "evaluate",
-]
+STAGES = STAGE_NAMES
 
 
 def test_every_stage_and_the_report_on_embedded_models(tmp_path: Path) -> None:

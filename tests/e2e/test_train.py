@@ -132,7 +132,10 @@ def make_run(tmp_path: Path) -> Path:
 
     task_path = EXAMPLES / "gsm8k.yaml"
     task = load_task(task_path)
-    config = resolve_config("cpu", overrides={"train": {**TINY, "max_steps": 4}})
+    # GRPO alone: the format warm-start (which reads adapt/samples.jsonl) is off here
+    config = resolve_config(
+        "cpu", overrides={"train": {**TINY, "max_steps": 4, "warmup_epochs": 0}}
+    )
     run = RunDir(tmp_path / "run")
     write_run_info(run, task_path, task, config)
     names = [stage.name for stage in STAGES]

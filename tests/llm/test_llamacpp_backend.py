@@ -88,9 +88,11 @@ def test_batched_sampling_over_more_samples_than_slots(base_gguf: Path) -> None:
         for q in questions
     ]
     try:
-        reported: list[int] = []
-        llm.backend.generate(requests, lambda i, r: reported.append(i))
-        assert sorted(reported) == [0, 1, 2]  # each request reported exactly once
+        parts: dict[int, list[int]] = {0: [], 1: [], 2: []}
+        llm.backend.generate(requests, lambda i, r: parts[i].append(len(r.samples)))
+        # a request's samples are reported in parts as they end, all of them exactly once
+        assert {i: sum(sizes) for i, sizes in parts.items()} == {0: 4, 1: 4, 2: 4}
+        assert all(size > 0 for sizes in parts.values() for size in sizes)
         results = llm.generate(requests, stage="t")
     finally:
         llm.close()
@@ -138,3 +140,15 @@ def test_prompt_longer_than_the_context_is_a_clear_error(base_gguf: Path) -> Non
                 llm.generate([Request.chat(long, temperature=temperature)], stage="t")
     finally:
         llm.close()
+
+
+def test_context_length_names_the_model_in_cache_keys(base_gguf: Path) -> None:
+    """llama.cpp cuts a completion where the context ends: two contexts, two cache names."""
+    short = open_backend("embedded:base", LLMConfig(context=1024, threads=2))
+    long = open_backend("embedded:base", LLMConfig(context=2048, threads=2))
+    try:
+        assert short.model.endswith("#ctx1024") and long.model.endswith("#ctx2048")
+        assert short.model.removesuffix("#ctx1024") == long.model.removesuffix("#ctx2048")
+    finally:
+        short.close()
+        long.close()

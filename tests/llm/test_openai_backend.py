@@ -4,7 +4,6 @@ path against a loopback server that answers 503 before it answers."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from synthrl.errors import SynthRLError
 from synthrl.llm import LLM, CallCache, Ledger, Request
 from synthrl.llm.local_server import LlamaServer
 from synthrl.llm.openai_backend import OpenAIBackend
+from tests.llm.loopback import send_completion
 
 pytestmark = pytest.mark.slow
 
@@ -97,27 +97,7 @@ class _Flaky(BaseHTTPRequestHandler):
             self.send_response(503)
             self.end_headers()
             return
-        body = json.dumps(
-            {
-                "id": "x",
-                "object": "chat.completion",
-                "created": 0,
-                "model": "m",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": "ok"},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_completion(self, ["ok"])
 
     def log_message(self, *args: object) -> None:
         pass

@@ -29,7 +29,8 @@ def test_openai_spec_with_url_and_model(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     backend = open_backend("openai:http://127.0.0.1:9/v1#qwen")
     assert isinstance(backend, OpenAIBackend)
-    assert (backend.base_url, backend.model) == ("http://127.0.0.1:9/v1", "qwen")
+    assert (backend.base_url, backend.served) == ("http://127.0.0.1:9/v1", "qwen")
+    assert backend.model == "http://127.0.0.1:9/v1#qwen"  # the endpoint names cache entries
 
 
 def test_openai_hosted_model_needs_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,6 +55,9 @@ def test_vllm_sampling_translation() -> None:
         "n": 4,
         "temperature": 0.7,
         "top_p": 0.9,
+        "top_k": -1,
+        "min_p": 0.0,
+        "repetition_penalty": 1.0,
         "max_tokens": 64,
         "stop": ["</answer>"],
         "seed": request.sample_seed(8),

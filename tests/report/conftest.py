@@ -20,20 +20,12 @@ from synthrl.llm.fake import FakeBackend
 from synthrl.pipeline import ModelPool, run_pipeline, write_run_info
 from synthrl.stages import STAGES
 from synthrl.task import load_task
-from tests.fakes import PASSAGES, base_model, question
+from tests.fakes import ADDER_TASK, PASSAGES, base_model, question
 
 PLANTED = "<script>alert('planted')</script>"
 
 
-TASK = """\
-name: adder
-description: Solve short arithmetic word problems about sums, step by step.
-output_format: "Let's think step by step and output the final answer after ####."
-answer: {kind: number}
-keywords: [addition]
-library: {source: passages.jsonl, text_field: text, title_field: title}
-evaluation: {path: eval.jsonl}
-"""
+TASK = ADDER_TASK
 
 EVAL_ITEMS = [
     {

@@ -134,6 +134,7 @@ def test_an_empty_or_odd_directory_does_not_crash(tmp_path: Path) -> None:
         ((0, 0, 1.0), (1, 9, 0.02), "accuracy got worse"),
         ((3, 1, 0.6), (3, 2, 1.0), "no significant change"),
         ((0, 10, 0.001), (1, 1, 1.0), "no significant change"),
+        ((30, 0, 1e-6), (2, 12, 0.01), "the model learnt the answer format but got worse"),
     ],
 )
 def test_verdict(strict: tuple, lenient: tuple, claim: str) -> None:

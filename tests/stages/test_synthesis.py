@@ -60,7 +60,14 @@ def library(tmp_path: Path) -> Path:
     return path
 
 
-def run_all(tmp_path: Path, library: Path, demos: str = "", **overrides):
+def run_all(
+    tmp_path: Path,
+    library: Path,
+    demos: str = "",
+    stop: str = "select",
+    responder=instructor,
+    **overrides,
+):
     task_path = tmp_path / "task.yaml"
     task_path.write_text(TASK.format(library=library, demos=demos))
     task = load_task(task_path)
@@ -76,7 +83,7 @@ def run_all(tmp_path: Path, library: Path, demos: str = "", **overrides):
             **overrides,
         },
     )
-    inst, base = FakeBackend("inst", instructor), FakeBackend("base", base_model)
+    inst, base = FakeBackend("inst", responder), FakeBackend("base", base_model)
     ledger = Ledger()
     cache = CallCache(tmp_path / "calls.sqlite")
 
@@ -86,12 +93,12 @@ def run_all(tmp_path: Path, library: Path, demos: str = "", **overrides):
 
     run = RunDir(tmp_path / "run")
     pool = ModelPool(config, open_llm)
-    reports = run_pipeline(STAGES, task, config, run, pool, ledger, stop="select")
+    reports = run_pipeline(STAGES, task, config, run, pool, ledger, stop=stop)
     return run, reports, inst, base
 
 
 def test_synthesis_end_to_end_on_fakes(tmp_path: Path, library: Path) -> None:
-    run, reports, _, _ = run_all(tmp_path, library)
+    run, reports, inst, _ = run_all(tmp_path, library)
     assert [r.status for r in reports] == ["ran"] * 9
     passages = run.rows("retrieve", "passages.jsonl")
     assert {p["title"] for p in passages} >= {"Fraction", "Percentage", "Apple"}
@@ -100,13 +107,13 @@ def test_synthesis_end_to_end_on_fakes(tmp_path: Path, library: Path) -> None:
     generated = run.rows("generate", "samples.jsonl")
     gen_manifest = run.manifest("generate")
     assert gen_manifest["counts"]["parsed_after_retry"] == 1
-    # Fraction and Apple passages both yield "2 apples + 3": one is an exact duplicate.
-    assert (
-        gen_manifest["drops"].get("exact_duplicate", 0)
-        + gen_manifest["drops"].get("near_duplicate", 0)
-        == 1
-    )
-    assert len(generated) == 3
+    # Fraction and Apple passages both yield "2 apples + 3": one is an exact duplicate. This
+    # instructor repeats itself for a passage, so the three top-up rounds (one request each)
+    # only add duplicates, and the stage ends short, saying so.
+    assert gen_manifest["drops"] == {"exact_duplicate": 4}
+    assert gen_manifest["counts"]["topup_rounds"] == 3
+    assert gen_manifest["counts"]["topup_requests"] == 3
+    assert len(generated) == 3 and "only 3 of 4 samples" in gen_manifest["notes"][0]
 
     verified = run.rows("verify", "samples.jsonl")
     assert run.manifest("verify")["drops"] == {"low_agreement": 1}  # the disputed "4 + 30"
@@ -115,6 +122,11 @@ def test_synthesis_end_to_end_on_fakes(tmp_path: Path, library: Path) -> None:
 
     probed = run.rows("probe", "samples.jsonl")
     assert all(p["solved"] for p in probed)  # 2+3 and 3+3 are below 10: the fake base solves them
+
+    # The rewrite prompts show each parent with its verified solution (the winning vote).
+    rewrites = [r.messages[0][1] for r in inst.calls if "overly simplistic" in r.messages[0][1]]
+    assert len(rewrites) == len(probed)
+    assert all(repr(p["reference"]) in text for p, text in zip(probed, rewrites, strict=True))
 
     synthetic = run.rows("adapt", "samples.jsonl")
     harder = [s for s in synthetic if s["origin"] == "harder"]
@@ -135,6 +147,38 @@ def test_synthesis_end_to_end_on_fakes(tmp_path: Path, library: Path) -> None:
     assert [r["selected"] for r in ranking] == [True, True, False, False]
     histograms = json.loads((run.stage_dir("score") / "histograms.json").read_text())
     assert sum(histograms["initial"]) == 2 and sum(histograms["after_adaptation"]) == 4
+
+
+def test_generate_tops_up_to_n(tmp_path: Path, library: Path) -> None:
+    """An instructor that writes a new problem when a passage comes round again: the duplicate
+    is replaced by one top-up request (the next passage of the cycle, its own sample index)."""
+
+    def varied(request: Request, index: int) -> str:
+        reply = instructor(request, index)
+        cycle = index // 3  # parse_retries + 1 sample indices per request
+        if cycle and request.messages[0][1].startswith("As a Dataset Generator"):
+            sample = json.loads(reply)
+            sample["input"] = sample["input"].replace("buys", f"buys {cycle} and then")
+            return json.dumps(sample)
+        return reply
+
+    run, _, inst, _ = run_all(tmp_path, library, stop="generate", responder=varied)
+    manifest = run.manifest("generate")
+    assert len(run.rows("generate", "samples.jsonl")) == 4 and manifest["notes"] == []
+    assert manifest["counts"]["topup_rounds"] == 1 and manifest["counts"]["topup_requests"] == 1
+    assert manifest["drops"] == {"exact_duplicate": 1}
+    generation = [r for r in inst.calls if r.messages[0][1].startswith("As a Dataset Generator")]
+    # 4 first requests, 1 retry (the Percentage passage), 1 top-up: passage 0 again, sample 3.
+    assert len(generation) == 6
+    assert generation[-1].messages == generation[0].messages
+    assert generation[-1].first_sample == 3
+
+
+def test_generate_without_topup_rounds_ends_short(tmp_path: Path, library: Path) -> None:
+    run, _, _, _ = run_all(tmp_path, library, stop="generate", generate={"n": 4, "topup_rounds": 0})
+    manifest = run.manifest("generate")
+    assert manifest["counts"]["topup_rounds"] == 0 and manifest["counts"]["topup_requests"] == 0
+    assert manifest["drops"] == {"exact_duplicate": 1} and len(manifest["notes"]) == 1
 
 
 def apples_total(text: str) -> int:

@@ -149,7 +149,19 @@ def test_missing_tracker_fails_before_training() -> None:
     from synthrl.stages.train import check_trackers
 
     check_trackers([])
-    with pytest.raises(SynthRLError, match=r"synthrl\[tracking\]"):
+    with pytest.raises(SynthRLError, match=r"no_such_tracker_pkg.*Trainer does not know"):
         check_trackers(["no_such_tracker_pkg"])
-    with pytest.raises(SynthRLError, match="report_to"):
-        resolve_config("cpu", overrides={"train": {"report_to": ["mlflow"]}})
+    # any tracker the Hugging Face Trainer takes (tests/train/test_passthrough.py)
+    resolve_config("cpu", overrides={"train": {"report_to": ["mlflow"]}})
+
+
+def test_rollouts_cut_at_the_token_limit_follow_the_cut_off_policy() -> None:
+    """TRL's completion_ids end at the first EOS; a rollout without one ran into the limit and is
+    judged like any cut-off completion (no fallback answer), as probe, score and evaluate do."""
+    from synthrl.answers import make_reward_fn
+    from synthrl.train.trl_grpo import trl_reward
+
+    reward = trl_reward(make_reward_fn("number", format_weight=0.0), max_tokens=4, eos_ids=[9])
+    texts = ["so 3 + 4 = 7", "so 3 + 4 = 7", "so 3 + 4 = 7"]
+    ids = [[1, 2, 3, 4], [1, 2, 3, 9], [1, 2]]  # cut off; ended by EOS; short and finished
+    assert reward(texts, ["7", "7", "7"], completion_ids=ids) == [0.0, 1.0, 1.0]

@@ -16,11 +16,11 @@ Modules: `markers` (find `####`, `\\boxed{}`, `<answer>`), `numbers` (exact rati
 Benchmark: `python bench/answers.py [--quick]`.
 """
 
-from synthrl.answers.extract import extract, follows_format, required_format
+from synthrl.answers.extract import extract, follows_format, format_answer, required_format
 from synthrl.answers.judge import equivalent, explain, judge, judge_many
 from synthrl.answers.options import KINDS, AnswerOptionError, Kind, parse_cli_options
 from synthrl.answers.reward import compute_score, make_reward_fn, reward_fn
-from synthrl.answers.vote import Vote, majority_vote, vote_answers
+from synthrl.answers.vote import Vote, group_counts, majority_vote, vote_answers, vote_settled
 
 __all__ = [
     "KINDS",
@@ -32,6 +32,8 @@ __all__ = [
     "explain",
     "extract",
     "follows_format",
+    "format_answer",
+    "group_counts",
     "judge",
     "judge_many",
     "majority_vote",
@@ -40,4 +42,5 @@ __all__ = [
     "required_format",
     "reward_fn",
     "vote_answers",
+    "vote_settled",
 ]

@@ -1,10 +1,10 @@
 """Decide whether two extracted answers are the same answer, and judge completions in batches.
 
 `number`: exact rationals (a tolerance only for literals too large to read exactly, or with
-`rel_tol`). `choice`, `yes_no`, `label`: identity of the canonical value. `text`: normalised
-exact match. `math`: in-process fast paths first (equal normalised LaTeX; two plain numbers
-compared as rationals), math-verify in the process pool only for the rest (`mathpool`), with a
-per-check timeout and a cache of verdicts.
+`rel_tol` / `decimals`: the task's `tolerance` / `decimals`). `choice`, `yes_no`, `label`:
+identity of the canonical value. `text`: normalised exact match. `math`: in-process fast paths
+first (equal normalised LaTeX; two plain numbers compared as rationals), math-verify in the
+process pool only for the rest (`mathpool`), with a per-check timeout and a cache of verdicts.
 """
 
 from __future__ import annotations
@@ -115,14 +115,16 @@ def equivalent_simple(pred: str, gold: str, kind: Kind, opts: Opts) -> bool | No
     """Equivalence of two canonical answers in-process; None for math pairs needing math-verify."""
     if kind == "number":
         rel_tol = float(opts.get("rel_tol") or 0.0)
+        decimals = opts.get("decimals")
         if pred == gold:
             return True
-        if not rel_tol and max(len(pred), len(gold)) < 300 and "e" not in pred + gold:
+        exact = not rel_tol and decimals is None
+        if exact and max(len(pred), len(gold)) < 300 and "e" not in pred + gold:
             return False  # canonical forms of exact values: equal values, equal strings
         a, b = numbers.parse_number(pred), numbers.parse_number(gold)
         if a is None or b is None:
             return pred == gold
-        return numbers.numbers_equal(a, b, rel_tol)
+        return numbers.numbers_equal(a, b, rel_tol, decimals)
     if kind == "math":
         return math_fast(pred, gold)
     if kind == "text":

@@ -5,6 +5,14 @@ then "the answer is ...", then a kind-specific fallback (the last number, the la
 Strict extraction (`extract(..., strict=True)`, `follows_format`) reads only the required marker:
 `####` then a number at the end (`number`), `\\boxed{}` (`math`), `<answer>...</answer>` (the
 other kinds); `fmt=` picks another marker. Only the completion is read, never the prompt.
+
+Cut-off completions (`truncated=True`: the backend stopped at the token limit, finish reason
+`length`), one policy for every stage that judges (votes, probe, score, reward, evaluation):
+such a completion counts only through a final-answer marker it closed before the cut (a
+`#### N` line that a line break ends, a complete `\\boxed{...}`, `<answer>...</answer>`), never
+through the fallbacks ("the answer is", the last number, the last line), which would read an
+intermediate result of unfinished reasoning. It is never strictly correct: the strict format
+needs the answer to end the completion, and a cut-off completion's end is the cut.
 """
 
 from __future__ import annotations
@@ -33,6 +41,17 @@ _STRICT_REST_RE = re.compile(r"[*_\s]*(?:%|[A-Za-z][A-Za-z .%/$€£'’-]{0,40}
 def required_format(kind: Kind, fmt: str | None = None) -> str:
     """The marker strict extraction reads for `kind`: `####`, `boxed` or `answer_tag`."""
     return fmt or _DEFAULT_FORMAT.get(kind, "answer_tag")
+
+
+def format_answer(answer: str, kind: Kind, fmt: str | None = None) -> str:
+    """`answer` written in the required format of `kind` (what `follows_format` accepts):
+    `#### 18`, `\\boxed{18}`, `<answer>B</answer>`."""
+    marker = required_format(kind, fmt)
+    if marker == "####":
+        return f"#### {answer}"
+    if marker == "boxed":
+        return f"\\boxed{{{answer}}}"
+    return f"<answer>{answer}</answer>"
 
 
 def delatex(span: str) -> str:
@@ -92,19 +111,25 @@ def _strict_hashes(completion: str, kind: Kind, opts: Opts) -> str | None:
     return numbers.canonical(numbers.value_of_match(match))
 
 
-def _from_marker(completion: str, kind: Kind, fmt: str, opts: Opts, strict: bool) -> str | None:
+def _from_marker(
+    completion: str, kind: Kind, fmt: str, opts: Opts, strict: bool, cut: bool = False
+) -> str | None:
+    """The answer in marker `fmt`; `cut`: only a marker closed before the end counts."""
     if fmt == "####":
         if strict:
             return _strict_hashes(completion, kind, opts)
         tail = markers.hashes_tail(completion)
         if tail is None:
             return None
-        line = tail.strip()[: markers.SPAN_CHARS].split("\n", 1)[0]
+        stripped = tail.lstrip()
+        if cut and "\n" not in stripped.rstrip(" \t"):
+            return None  # the answer line runs into the cut: its number may be cut short
+        line = stripped[: markers.SPAN_CHARS].split("\n", 1)[0]
         return parse_span(kind, line, opts, whole=False)
     if fmt == "boxed":
         content = markers.last_boxed(completion)
     else:
-        content = markers.last_tag(completion, closed=strict)
+        content = markers.last_tag(completion, closed=strict or cut)
     return None if content is None else parse_span(kind, content, opts)
 
 
@@ -126,16 +151,21 @@ def _fallback(completion: str, kind: Kind, opts: Opts) -> str | None:
 
 def _extract(completion: str, kind: Kind, opts: Opts) -> str | None:
     fmt = opts.get("fmt")
+    cut = bool(opts.get("truncated"))
     if opts.get("strict"):
+        if cut:
+            return None
         found = _from_marker(completion, kind, required_format(kind, fmt), opts, strict=True)
         return None if found is AMBIGUOUS else found
     order = _FALLBACK_ORDER.get(kind, _OTHER_ORDER)
     if fmt:
         order = (fmt, *(m for m in order if m != fmt))
     for marker in order:
-        found = _from_marker(completion, kind, marker, opts, strict=False)
+        found = _from_marker(completion, kind, marker, opts, strict=False, cut=cut)
         if found is not None:
             return None if found is AMBIGUOUS else found
+    if cut:
+        return None
     span = markers.answer_is_span(completion)
     if span is not None:
         found = parse_span(kind, span, opts, whole=False)

@@ -25,14 +25,29 @@ def judge(completion: str, gold: str, kind: Kind, **opts: Any) -> bool:
 
 
 def judge_many(
-    completions: Sequence[str], golds: Sequence[str] | str, kind: Kind, **opts: Any
+    completions: Sequence[str],
+    golds: Sequence[str] | str,
+    kind: Kind,
+    truncated: Sequence[bool] | bool | None = None,
+    **opts: Any,
 ) -> list[bool]:
-    """`judge` over a batch (one gold per completion, or one gold for all), math-verify pooled."""
+    """`judge` over a batch (one gold per completion, or one gold for all), math-verify pooled.
+    `truncated[i]`: completion i was cut off at its token limit (see `extract`'s policy)."""
     if isinstance(golds, str):
         golds = [golds] * len(completions)
-    if len(golds) != len(completions):
-        raise ValueError(f"{len(completions)} completions but {len(golds)} gold answers")
-    return judge_rows([(c, g, kind, opts) for c, g in zip(completions, golds, strict=True)])
+    if truncated is None or isinstance(truncated, bool):  # one flag for all, as an option
+        cuts = [bool(truncated)] * len(completions)
+    else:
+        cuts = list(truncated)
+    if not len(golds) == len(cuts) == len(completions):
+        raise ValueError(
+            f"{len(completions)} completions, {len(golds)} gold answers, {len(cuts)} cut flags"
+        )
+    rows = [
+        (c, g, kind, {**opts, "truncated": cut} if cut else opts)
+        for c, g, cut in zip(completions, golds, cuts, strict=True)
+    ]
+    return judge_rows(rows)
 
 
 def equivalent(answer: str, gold: str, kind: Kind, **opts: Any) -> bool:

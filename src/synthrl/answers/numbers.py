@@ -134,8 +134,13 @@ def _as_float(value: Fraction | str) -> float | None:
     return -result if value.startswith("-") else result
 
 
-def numbers_equal(a: Fraction | str, b: Fraction | str, rel_tol: float = 0.0) -> bool:
-    """Exact comparison of two values; a relative tolerance where either could not be exact."""
+def numbers_equal(
+    a: Fraction | str, b: Fraction | str, rel_tol: float = 0.0, decimals: int | None = None
+) -> bool:
+    """Exact comparison of two values; a relative tolerance where either could not be exact.
+    With `decimals`, values within half a unit of that decimal place are equal (exactly)."""
+    if decimals is not None and isinstance(a, Fraction) and isinstance(b, Fraction):
+        return abs(a - b) <= Fraction(1, 2 * 10**decimals)
     if isinstance(a, Fraction) and isinstance(b, Fraction) and (a == b or rel_tol <= 0):
         return a == b
     if isinstance(a, str) and isinstance(b, str) and a == b:
@@ -143,4 +148,5 @@ def numbers_equal(a: Fraction | str, b: Fraction | str, rel_tol: float = 0.0) ->
     fa, fb = _as_float(a), _as_float(b)
     if fa is None or fb is None or not (math.isfinite(fa) and math.isfinite(fb)):
         return False
-    return math.isclose(fa, fb, rel_tol=max(rel_tol, 1e-9), abs_tol=0.0)
+    abs_tol = 0.5 * 10.0**-decimals if decimals is not None else 0.0
+    return math.isclose(fa, fb, rel_tol=max(rel_tol, 1e-9), abs_tol=abs_tol)

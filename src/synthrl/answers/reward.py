@@ -2,12 +2,16 @@
 
 reward = 1.0 if the completion's (leniently extracted) answer is correct, plus `format_weight`
 (default 0.1) if it follows the required format strictly (`follows_format`). Only the completion
-is judged, never the prompt.
+is judged, never the prompt. With `lenient_credit` c < 1 (ours; `train.lenient_credit`), a
+correct answer earns the full 1.0 only in the required format and c when read leniently:
+reward = c * correct + (1 - c) * strictly_correct + format_weight * follows_format, every term a
+binary verdict of the one checker (never a shaped score).
 
 TRL: `GRPOTrainer(reward_funcs=[make_reward_fn("number")], ...)`; the dataset's `answer` column is
-the gold answer, and per-row `kind`, `letters`, `options`, `labels`, `synonyms` columns, when
-present, override the defaults. veRL: point `custom_reward_function.path` at a file that does
-`from synthrl.answers import compute_score`; `extra_info` may carry `kind` and the same options.
+the gold answer, and per-row `kind`, `letters`, `options`, `labels`, `synonyms`, `rel_tol`,
+`decimals` columns, when present, override the defaults. veRL: point
+`custom_reward_function.path` at a file that does `from synthrl.answers import compute_score`;
+`extra_info` may carry `kind` and the same options.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from synthrl.answers.options import ALLOWED, AnswerOptionError, Kind, resolve
 
 RewardFn = Callable[..., list[float]]
 DEFAULT_FORMAT_WEIGHT = 0.1
-_ROW_OPTIONS = ("letters", "options", "labels", "synonyms")
+_ROW_OPTIONS = ("letters", "options", "labels", "synonyms", "rel_tol", "decimals")
 _DATA_SOURCE_KINDS = (
     ("gsm8k", "number"),
     ("math", "math"),
@@ -51,18 +55,33 @@ def completion_text(completion: Any) -> str:
 
 
 def score_rows(
-    rows: Sequence[tuple[str, str, Kind, Mapping[str, Any]]], format_weight: float
+    rows: Sequence[tuple[str, str, Kind, Mapping[str, Any]]],
+    format_weight: float,
+    lenient_credit: float = 1.0,
 ) -> list[float]:
-    """Reward of each (completion, gold, kind, opts) row: correctness + format bonus."""
+    """Reward of each (completion, gold, kind, opts) row: correctness (lenient, or with
+    `lenient_credit` < 1 partly strict) + format bonus."""
+    return scores_and_verdicts(rows, format_weight, lenient_credit)[0]
+
+
+def scores_and_verdicts(
+    rows: Sequence[tuple[str, str, Kind, Mapping[str, Any]]],
+    format_weight: float,
+    lenient_credit: float = 1.0,
+) -> tuple[list[float], list[bool]]:
+    """`score_rows`'s rewards and the binary (lenient) verdicts they were built from."""
     correct = judge_rows(rows)
+    strict = [False] * len(rows)
+    if lenient_credit < 1:
+        strict = judge_rows([(c, g, k, {**o, "strict": True}) for c, g, k, o in rows])
     scores = []
-    for ok, (completion, _, kind, opts) in zip(correct, rows, strict=True):
+    for ok, exact, (completion, _, kind, opts) in zip(correct, strict, rows, strict=True):
         bonus = 0.0
         if format_weight:
             strict_opts = {**resolve(kind, opts), "strict": True}
             bonus = format_weight if _extract(completion, kind, strict_opts) is not None else 0.0
-        scores.append(float(ok) + bonus)
-    return scores
+        scores.append(lenient_credit * ok + (1 - lenient_credit) * exact + bonus)
+    return scores, correct
 
 
 def _row_opts(kind: Kind, base: Mapping[str, Any], columns: Mapping[str, Any], i: int) -> dict:
@@ -76,12 +95,19 @@ def _row_opts(kind: Kind, base: Mapping[str, Any], columns: Mapping[str, Any], i
 
 
 def make_reward_fn(
-    kind: Kind | None = None, *, format_weight: float = DEFAULT_FORMAT_WEIGHT, **opts: Any
+    kind: Kind | None = None,
+    *,
+    format_weight: float = DEFAULT_FORMAT_WEIGHT,
+    lenient_credit: float = 1.0,
+    on_verdicts: Callable[[list[bool], Mapping[str, Any]], None] | None = None,
+    **opts: Any,
 ) -> RewardFn:
     """A TRL-style reward function `f(completions, answer, **columns) -> list[float]`.
 
     `kind` None reads each row's kind from a `kind` column. Options apply to every row unless a
-    column of the same name gives a per-row value.
+    column of the same name gives a per-row value. `on_verdicts`, when given, is called after
+    each call with the binary (lenient) verdicts the rewards were built from and the columns
+    (`synthrl.train.settled` tells prompts without learning signal by them).
     """
     if kind is not None:
         resolve(kind, opts)  # fail before training starts
@@ -89,7 +115,10 @@ def make_reward_fn(
     def correctness_reward(
         completions: Sequence[Any], answer: Sequence[str], **columns: Any
     ) -> list[float]:
+        """`truncated` (one flag per completion: cut off at the token limit), when given,
+        applies the answer module's policy for cut-off completions."""
         kinds = columns.get("kind") if kind is None else None
+        cuts = columns.get("truncated")
         if kind is None and kinds is None:
             raise AnswerOptionError(
                 "the reward needs an answer kind: make_reward_fn(kind=...) "
@@ -99,8 +128,13 @@ def make_reward_fn(
         for i, completion in enumerate(completions):
             row_kind = kind if kind is not None else kinds[i]
             row_opts = _row_opts(row_kind, opts, columns, i)
+            if cuts is not None and cuts[i]:
+                row_opts["truncated"] = True
             rows.append((completion_text(completion), str(answer[i]), row_kind, row_opts))
-        return score_rows(rows, format_weight)
+        scores, correct = scores_and_verdicts(rows, format_weight, lenient_credit)
+        if on_verdicts is not None:
+            on_verdicts(correct, columns)
+        return scores
 
     correctness_reward.__name__ = f"synthrl_{kind or 'answer'}_reward"
     return correctness_reward
@@ -134,6 +168,7 @@ def compute_score(
     kind = kind_for(data_source, extra_info)
     info = dict(extra_info or {})
     weight = float(info.get("format_weight", DEFAULT_FORMAT_WEIGHT))
+    credit = float(info.get("lenient_credit", 1.0))
     allowed = ALLOWED.get(kind, frozenset())
     opts = {k: v for k, v in info.items() if k in allowed and v is not None}
-    return score_rows([(solution_str, str(ground_truth), kind, opts)], weight)[0]
+    return score_rows([(solution_str, str(ground_truth), kind, opts)], weight, credit)[0]

@@ -83,6 +83,37 @@ def _merge_equivalent(reps: list[str], kind: Kind, opts: Opts) -> list[int]:
     return [_find(parent, i) for i in range(len(reps))]
 
 
+def group_counts(answers: Sequence[str | None], kind: Kind, **opts: Any) -> list[int]:
+    """How many answers fall in each equivalence group, largest first (unreadable ones not)."""
+    resolved = resolve(kind, opts)
+    readable = [a for a in answers if a is not None]
+    keys = [_group_key(a, kind) for a in readable]
+    first: dict[str, str] = {}
+    for answer, key in zip(readable, keys, strict=True):
+        first.setdefault(key, answer)
+    if not first:
+        return []
+    roots = dict(zip(first, _merge_equivalent(list(first.values()), kind, resolved), strict=True))
+    return sorted(Counter(roots[k] for k in keys).values(), reverse=True)
+
+
+def vote_settled(
+    answers: Sequence[str | None], k: int, kind: Kind, min_agreement: float = 0.5, **opts: Any
+) -> bool:
+    """True when the remaining k - len(answers) votes cannot change the outcome of a k-vote
+    majority: the label, or whether it is kept (agreement = winner's votes / k >=
+    `min_agreement`, no tie). Exact: stopping here never changes a label or a keep/drop."""
+    remaining = k - len(answers)
+    if remaining <= 0:
+        return True
+    counts = [*group_counts(answers, kind, **opts), 0, 0]
+    leader, second = counts[0], counts[1]
+    bar = min_agreement * k
+    if leader + remaining < bar - 1e-9:
+        return True  # no answer can reach the agreement bar: dropped whatever comes
+    return leader >= bar - 1e-9 and leader > second + remaining  # kept, label fixed
+
+
 def vote_answers(
     answers: Sequence[str | None], kind: Kind, min_agreement: float = 0.5, **opts: Any
 ) -> Vote:
@@ -110,12 +141,27 @@ def vote_answers(
 
 
 def majority_vote(
-    completions: Sequence[str], kind: Kind, min_agreement: float = 0.5, **opts: Any
+    completions: Sequence[str],
+    kind: Kind,
+    min_agreement: float = 0.5,
+    truncated: Sequence[bool] | bool | None = None,
+    **opts: Any,
 ) -> Vote:
     """Extract an answer from each completion and vote; see `Vote` for the fields.
 
     `min_agreement` is the share of all k completions the winner needs to be `accepted`.
+    `truncated[i]`: completion i was cut off at its token limit (the answer module's policy for
+    cut-off completions applies: see `synthrl.answers.extract`).
     """
     resolved = resolve(kind, opts)
-    answers = [_extract(c, kind, resolved) for c in completions]
+    if truncated is None or isinstance(truncated, bool):  # one flag for all, as an option
+        cuts = [bool(truncated)] * len(completions)
+    else:
+        cuts = list(truncated)
+    if len(cuts) != len(completions):
+        raise ValueError(f"{len(completions)} completions but {len(cuts)} truncation flags")
+    answers = [
+        _extract(c, kind, {**resolved, "truncated": cut})
+        for c, cut in zip(completions, cuts, strict=True)
+    ]
     return vote_answers(answers, kind, min_agreement, **opts)

@@ -2,12 +2,11 @@
 
 from synthrl.evaluate.loaders import BUILTIN, EvalItem, load_benchmark, load_items
 from synthrl.evaluate.metrics import bootstrap_diff, mcnemar, mean_std, wilson
-from synthrl.evaluate.runner import EvalSettings, evaluate
+from synthrl.evaluate.runner import evaluate
 
 __all__ = [
     "BUILTIN",
     "EvalItem",
-    "EvalSettings",
     "bootstrap_diff",
     "evaluate",
     "load_benchmark",

@@ -1,5 +1,7 @@
 """Evaluation sets: the built-in benchmarks of `../shared/benchmarks/` (GSM8K, MATH-500, LogiQA,
-MedQA) and any JSONL / Parquet file or Hugging Face dataset with a field mapping.
+MedQA) and any JSONL / Parquet file or Hugging Face dataset (`hf:NAME[:CONFIG][@SPLIT]`) with a
+field mapping. Each built-in benchmark is posed with the prompt of a task file shipped in the
+package (`synthrl.shipped`).
 
 Each item is posed to the model as `input` (question, plus context and lettered options when the
 benchmark has them) and judged against `answer` by the answer checker.
@@ -12,10 +14,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthrl.artifacts import read_jsonl
 from synthrl.errors import SynthRLError
+from synthrl.hfdata import hf_rows, is_hf
+
+if TYPE_CHECKING:
+    from synthrl.task import Task
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -102,24 +108,26 @@ def format_input(question: str, context: str | None, options: dict[str, str]) ->
 
 
 def _rows(source: str) -> Iterator[dict[str, Any]]:
-    if source.startswith("hf:"):
-        try:
-            import datasets
-
-            name, _, split = source[3:].partition("@")
-            yield from datasets.load_dataset(name, split=split or "test", streaming=True)
-        except Exception as err:  # network and hub errors of every kind
-            raise SynthRLError(f"cannot load Hugging Face dataset {source!r}: {err}") from None
+    if is_hf(source):
+        yield from hf_rows(source, default_split="test")
         return
     path = Path(source)
     if not path.is_file():
         raise SynthRLError(f"data file {path}: no such file")
     if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        yield from pq.read_table(path).to_pylist()
+        yield from read_parquet_rows(path)
         return
     yield from read_jsonl(path)
+
+
+def read_parquet_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a Parquet file; SynthRLError naming the file when it cannot be read."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path).to_pylist()
+    except Exception as err:  # pyarrow raises several types for a bad file
+        raise SynthRLError(f"{path}: not a readable Parquet file ({err})") from None
 
 
 def _options(raw: Any, source: str, index: int) -> dict[str, str]:
@@ -143,8 +151,8 @@ def _options(raw: Any, source: str, index: int) -> dict[str, str]:
 
 
 def load_items(source: str, fields: dict[str, str], limit: int | None = None) -> list[EvalItem]:
-    """Items from a file or `hf:NAME[@split]`; `fields` maps question/answer (and optionally
-    context, options, id) to the source's field names."""
+    """Items from a file or `hf:NAME[:CONFIG][@SPLIT]` (split test by default); `fields` maps
+    question/answer (and optionally context, options, id) to the source's field names."""
     if "question" not in fields or "answer" not in fields:
         raise SynthRLError("the field mapping needs at least `question` and `answer`")
     items = []
@@ -159,6 +167,7 @@ def load_items(source: str, fields: dict[str, str], limit: int | None = None) ->
             )
         options = _options(row.get(fields.get("options", "options")), source, index)
         context = row.get(fields["context"]) if "context" in fields else None
+        context = None if context is None else str(context)
         question = str(row[fields["question"]])
         items.append(
             EvalItem(
@@ -179,3 +188,47 @@ def load_benchmark(name: str, limit: int | None = None) -> list[EvalItem]:
         raise SynthRLError(f"unknown benchmark {name!r}; built in: {', '.join(BUILTIN)}")
     bench = BUILTIN[name]
     return load_items(str(benchmarks_dir() / bench.file), bench.fields, limit)
+
+
+def split_benchmark(name: str, split: str, limit: int | None = None) -> list[EvalItem]:
+    """A built-in benchmark's split: `test` is the benchmark itself, others are `NAME-SPLIT`."""
+    key = name if split == "test" else f"{name}-{split}"
+    if key not in BUILTIN:
+        known = ", ".join(b for b in BUILTIN if b == name or b.startswith(f"{name}-"))
+        raise SynthRLError(
+            f"no {split!r} split of {name!r} is built in (have: {known or 'none'}); "
+            "give your own labelled file with --data"
+        )
+    return load_benchmark(key, limit)
+
+
+def task_items(task: Task, limit: int | None = None) -> tuple[list[EvalItem], str] | None:
+    """The task's evaluation items and where they came from, or None when it declares no
+    evaluation set. A built-in benchmark whose data is missing falls back to `fallback_path`."""
+    spec = task.evaluation
+    if spec is None:
+        return None
+    limit = spec.limit or limit
+    if spec.benchmark:
+        try:
+            return load_benchmark(spec.benchmark, limit), f"benchmark {spec.benchmark}"
+        except SynthRLError:
+            if not spec.fallback_path:
+                raise
+        items, path = local_items(task, spec.fallback_path, spec.fields, limit)
+        return items, f"fallback {path} (benchmark {spec.benchmark} not found)"
+    if spec.path:
+        return local_items(task, spec.path, spec.fields, limit)
+    raise SynthRLError("`evaluation:` needs `benchmark:` or `path:` in the task file")
+
+
+def local_items(
+    task: Task, name: str, fields: dict[str, str], limit: int | None
+) -> tuple[list[EvalItem], str]:
+    mapping = {"question": "question", "answer": "answer", **fields}
+    if is_hf(name):  # hf:NAME[:CONFIG][@SPLIT], as everywhere else
+        return load_items(name, mapping, limit), name
+    path = Path(name)
+    if not path.is_absolute() and task.base_dir is not None:
+        path = task.base_dir / path
+    return load_items(str(path), mapping, limit), str(path)

@@ -4,23 +4,16 @@ predictions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from synthrl.answers import extract, judge_many
+from synthrl.config import EvalConfig
 from synthrl.evaluate.loaders import EvalItem
 from synthrl.evaluate.metrics import mean_std, wilson
 from synthrl.llm.base import Request
 from synthrl.llm.client import LLM
 from synthrl.prompts import solve_messages
 from synthrl.task import Task
-
-
-@dataclass(frozen=True)
-class EvalSettings:
-    seeds: tuple[int, ...] = (0, 1, 2)
-    temperature: float = 0.0  # 0: greedy (one run suffices; seeds give identical answers)
-    max_tokens: int = 512
 
 
 def gold_answer(item: EvalItem, task: Task) -> str:
@@ -32,17 +25,15 @@ def gold_answer(item: EvalItem, task: Task) -> str:
 
 
 def options_for(item: EvalItem, task: Task) -> dict[str, Any]:
-    opts = task.answer.options()
-    if task.answer.kind == "choice" and item.options:
-        opts["options"] = dict(item.options)
-        opts["letters"] = "".join(item.options)
-    return opts
+    """The checker's options for an evaluation item (its option texts and letters, if any)."""
+    return task.checker_options(item.input, item.options or None)
 
 
 def evaluate(
-    llm: LLM, task: Task, items: list[EvalItem], settings: EvalSettings, stage: str = "evaluate"
+    llm: LLM, task: Task, items: list[EvalItem], settings: EvalConfig, stage: str = "evaluate"
 ) -> dict[str, Any]:
-    """Accuracy over seeds and per-item predictions (of every seed)."""
+    """Accuracy over seeds and per-item predictions (of every seed). Greedy (temperature 0)
+    makes one run: every seed would give the same answers."""
     seeds = settings.seeds[:1] if settings.temperature == 0 else settings.seeds
     golds = [gold_answer(item, task) for item in items]
     runs = []
@@ -56,13 +47,17 @@ def evaluate(
             )
             for item in items
         ]
-        texts = [r.texts[0] for r in llm.generate(requests, stage=stage, desc=f"eval seed {seed}")]
+        results = llm.generate(requests, stage=stage, desc=f"eval seed {seed}")
+        texts = [r.texts[0] for r in results]
+        cuts = [r.samples[0].finish_reason == "length" for r in results]
         lenient, strict = [], []
-        for item, gold, text in zip(items, golds, texts, strict=True):
-            opts = options_for(item, task)
+        for item, gold, text, cut in zip(items, golds, texts, cuts, strict=True):
+            opts = {**options_for(item, task), "truncated": cut}
             lenient.append(judge_many([text], gold, task.answer.kind, **opts)[0])
             strict.append(judge_many([text], gold, task.answer.kind, strict=True, **opts)[0])
-        runs.append({"seed": seed, "texts": texts, "lenient": lenient, "strict": strict})
+        runs.append(
+            {"seed": seed, "texts": texts, "cuts": cuts, "lenient": lenient, "strict": strict}
+        )
     return summarise(items, golds, runs, task)
 
 
@@ -73,6 +68,7 @@ def summarise(
     right (0 or 1 for one greedy run); the Wilson interval is that of the mean accuracy over the
     n items, i.e. it reflects which items were drawn, as the paired comparison does."""
     n = len(items)
+    runs = [{"cuts": [False] * n, **r} for r in runs]  # runs recorded before cuts were
     lenient = [sum(r["lenient"]) / n for r in runs]
     strict = [sum(r["strict"]) / n for r in runs]
     by_item = {
@@ -88,19 +84,27 @@ def summarise(
         "strict_std": mean_std(strict)[1],
         "lenient_wilson": wilson(sum(by_item["lenient"]), n),
         "strict_wilson": wilson(sum(by_item["strict"]), n),
+        "truncated_share": sum(sum(r["cuts"]) for r in runs) / (n * len(runs)),
         "predictions": [
             {
                 "id": item.id,
                 "gold": gold,
                 "seed": run["seed"],
                 "completion": text,
-                "answer": extract(text, task.answer.kind, **options_for(item, task)),
+                "truncated": cut,
+                "answer": extract(text, task.answer.kind, truncated=cut, **options_for(item, task)),
                 "correct": ok,
                 "strict": st,
             }
             for run in runs
-            for item, gold, text, ok, st in zip(
-                items, golds, run["texts"], run["lenient"], run["strict"], strict=True
+            for item, gold, text, cut, ok, st in zip(
+                items,
+                golds,
+                run["texts"],
+                run["cuts"],
+                run["lenient"],
+                run["strict"],
+                strict=True,
             )
         ],
         "lenient_by_item": by_item["lenient"],

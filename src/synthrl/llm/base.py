@@ -6,7 +6,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,9 @@ class Request:
     prompt: str | None = None
     n: int = 1
     temperature: float = 0.0
-    top_p: float = 1.0
+    top_p: float = 1.0  # 1 = off
+    top_k: int = 0  # 0 = off
+    min_p: float = 0.0  # 0 = off
     max_tokens: int = 256
     stop: tuple[str, ...] = ()
     seed: int = 0
@@ -30,6 +32,11 @@ class Request:
             raise ValueError("a Request needs exactly one of `messages` or `prompt`")
         if self.n < 1:
             raise ValueError(f"n must be at least 1, got {self.n}")
+        if self.top_k < 0 or not 0 < self.top_p <= 1 or not 0 <= self.min_p < 1:
+            raise ValueError(
+                f"need top_k >= 0, 0 < top_p <= 1 and 0 <= min_p < 1; got top_k={self.top_k}, "
+                f"top_p={self.top_p}, min_p={self.min_p}"
+            )
 
     @classmethod
     def chat(cls, messages: Sequence[dict[str, str]], **sampling: object) -> Request:
@@ -45,17 +52,32 @@ class Request:
         return (self.seed * 1_000_003 + index) % (2**31 - 1)
 
     def sample_key(self, backend: str, model: str, index: int) -> str:
-        """Cache key of sample `index`: the full request less n/first_sample, plus the index."""
+        """Cache key of sample `index`: the full request less n/first_sample, plus the index.
+        Fields added later (`top_k`, `min_p`) enter the key only when set, so the keys of
+        requests that leave them off are those of older synthrl versions."""
         payload = asdict(self)
         payload.pop("n")
         payload.pop("first_sample")
+        for f in fields(self):
+            if f.name in _LATER_FIELDS and payload[f.name] == f.default:
+                del payload[f.name]
         payload.update(backend=backend, model=model, index=index)
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
 
+    def prompt_token_bound(self) -> int:
+        """A generous count of the prompt's tokens without a tokenizer: one per 2 characters
+        (English runs near 4 per token), plus a few per chat message for the template."""
+        messages = self.messages or ()
+        text = self.prompt if self.prompt is not None else "".join(c for _, c in messages)
+        return len(text) // 2 + 8 * len(messages) + 1
+
     def with_samples(self, first: int, n: int) -> Request:
         """The same prompt and sampling settings, asking for samples first .. first+n-1."""
         return Request(**{**asdict(self), "first_sample": first, "n": n, "messages": self.messages})
+
+
+_LATER_FIELDS = ("top_k", "min_p")  # added after caches existed: in keys only when set
 
 
 @dataclass
@@ -86,19 +108,63 @@ class Result:
 
 OnResult = Callable[[int, Result], None]
 
+REPETITION_PENALTY = 1.0  # off: no backend penalises repeats (the trainer's rollouts do not)
+
+
+def pure_sampling() -> dict[str, float]:
+    """The sampler every stage and the trainer's rollouts share: temperature only, with top-k,
+    top-p, min-p and the repetition penalty off (`Request`'s defaults; TRL's GRPOConfig
+    defaults too, bar min-p None, which lets a model's generation_config choose)."""
+    default = Request(prompt="")
+    return {
+        "top_k": default.top_k,
+        "top_p": default.top_p,
+        "min_p": default.min_p,
+        "repetition_penalty": REPETITION_PENALTY,
+    }
+
 
 class Backend(ABC):
-    """An inference engine. `generate` calls `on_result(i, result)` as each request completes,
-    so that callers (the cache) can persist work before the batch ends."""
+    """An inference engine. `generate` calls `on_result(i, result)` as request i's samples
+    complete, so that callers (the cache) can persist work before the batch ends. A backend may
+    report a request in several consecutive parts (e.g. a server that returns fewer choices than
+    asked): each part's samples follow the previous part's, and together they are the n asked."""
 
     name: str = "backend"
+    free: bool = True  # runs on this machine: costs nothing unless a price file says otherwise
 
     def __init__(self, model: str) -> None:
-        self.model = model
+        self.model = model  # names the model in every cache key: whatever changes the answer
+
+    @property
+    def priced_as(self) -> str:
+        """The model name the usage ledger looks up prices for."""
+        return self.model
+
+    @property
+    def price_provider(self) -> dict[str, str] | None:
+        """Where the maintained price table looks the model up (`provider_id` or
+        `provider_api_url`); None for engines on this machine."""
+        return None
 
     @abstractmethod
     def generate(self, requests: Sequence[Request], on_result: OnResult) -> None:
         """Answer every request; raise SynthRLError if the engine cannot."""
 
+    def sampler_settings(self, request: Request | None = None) -> dict[str, object]:
+        """The sampler this backend applies to `request` (default: a sampled request with the
+        default settings), for stages to record beside what they generate. Backends override
+        what they cannot set (see docs/sampling.md)."""
+        request = request or Request(prompt="", temperature=1.0)
+        return {
+            "backend": self.name,
+            "model": self.model,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "top_k": request.top_k,
+            "min_p": request.min_p,
+            "repetition_penalty": REPETITION_PENALTY,
+        }
+
     def close(self) -> None:  # noqa: B027 - optional hook
-        """Release engine resources."""
+        """Release engine resources (memory, GPU). Safe to call more than once."""

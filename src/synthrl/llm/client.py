@@ -1,26 +1,62 @@
-"""`LLM`: a backend behind the persistent call cache and the usage ledger. Stages call this."""
+"""`LLM`: a backend behind the persistent call cache, the usage ledger and the budget. Stages
+call this. Its progress bar shows done / total, elapsed time, an ETA, the completion tokens so
+far and their cost (`unknown` for a model with no known price)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
-from synthrl.llm.base import Backend, Request, Result, Sample
+from synthrl.errors import SynthRLError
+from synthrl.llm.base import Backend, OnResult, Request, Result, Sample
 from synthrl.llm.cache import CallCache
-from synthrl.llm.usage import Ledger, Usage
+from synthrl.llm.usage import Budget, Ledger, Usage, format_usd
+
+
+class FieldColumn(ProgressColumn):
+    """A task field (`tokens`, `usd`) as text; empty for tasks that do not set it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def render(self, task: Task) -> Text:
+        return Text(str(task.fields.get(self.name, "")))
 
 
 def progress_bar(transient: bool = True) -> Progress:
-    """The progress bar used for every loop over requests or samples."""
+    """The progress bar used for every loop over requests, samples or training steps: done /
+    total, elapsed, ETA (from the rate over the last minutes: steps can be slow), and, where a
+    task sets the `tokens` / `usd` fields (`bar_fields`), running tokens and cost."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        FieldColumn("tokens"),
+        FieldColumn("usd"),
         transient=transient,
+        speed_estimate_period=600,
     )
+
+
+def bar_fields(tokens: int | None = None, usd: str = "") -> dict[str, str]:
+    """The `tokens` and `usd` fields of a progress bar task (empty when not counted)."""
+    return {"tokens": "" if tokens is None else f"{tokens:,} tok", "usd": usd}
 
 
 class LLM:
@@ -33,12 +69,25 @@ class LLM:
         ledger: Ledger,
         label: str,
         show_progress: bool = True,
+        budget: Budget | None = None,
     ) -> None:
         self.backend = backend
         self.cache = cache
         self.ledger = ledger
         self.label = label  # the model as shown in accounting, e.g. "embedded:base"
         self.show_progress = show_progress
+        self.budget = budget  # stop before the call that would cross llm.budget_usd
+
+    def price(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """USD for these tokens of this model; None when its price is unknown."""
+        backend = self.backend
+        return self.ledger.price(
+            backend.priced_as,
+            prompt_tokens,
+            completion_tokens,
+            backend.price_provider,
+            backend.free,
+        )
 
     def generate(self, requests: Sequence[Request], stage: str, desc: str = "") -> list[Result]:
         """Answer every request (n samples each), in order. Completed calls are cached at once."""
@@ -47,60 +96,142 @@ class LLM:
         slots: list[list[Sample | None]] = [[None] * r.n for r in requests]
         prompt_tokens = [0] * len(requests)
         keys = [self._keys(r) for r in requests]
-        hits = self.cache.get_many([k for ks in keys for k in ks]) if self.cache else {}
-        todo: list[tuple[int, int, Request]] = []  # (request index, slot offset, sub-request)
-        for i, (request, request_keys) in enumerate(zip(requests, keys, strict=True)):
-            for j, key in enumerate(request_keys):
-                if key in hits:
-                    slots[i][j], prompt_tokens[i] = hits[key]
-                    usage.cache_hits += 1
-            for start, count in _missing_runs(slots[i]):
-                todo.append((i, start, request.with_samples(request.first_sample + start, count)))
+        todo = self._from_cache(requests, keys, slots, prompt_tokens, usage)
+        filled = [0] * len(todo)  # samples reported so far per sub-request
 
         def on_result(index: int, result: Result) -> None:
             i, start, sub = todo[index]
-            if len(result.samples) != sub.n:
-                raise RuntimeError(f"{self.backend.name} returned {len(result.samples)} of {sub.n}")
-            slots[i][start : start + sub.n] = result.samples
-            prompt_tokens[i] = result.prompt_tokens
-            usage.requests += 1
+            offset = start + filled[index]
+            filled[index] += len(result.samples)
+            if filled[index] > sub.n:
+                raise RuntimeError(f"{self.backend.name} returned {filled[index]} of {sub.n}")
+            slots[i][offset : offset + len(result.samples)] = result.samples
+            prompt_tokens[i] = max(prompt_tokens[i], result.prompt_tokens)  # parts after the
+            usage.requests += 1  # first of a request may carry 0
             usage.prompt_tokens += result.prompt_tokens
             usage.completion_tokens += result.completion_tokens
             if self.cache is not None:
                 rows = [
-                    (keys[i][start + j], sample, result.prompt_tokens)
+                    (keys[i][offset + j], sample, prompt_tokens[i])
                     for j, sample in enumerate(result.samples)
                 ]
                 self.cache.put_many(rows)
             if bar is not None:
-                bar.advance(task_id)
+                tokens = usage.completion_tokens
+                cost = self.price(usage.prompt_tokens, tokens)
+                usd = format_usd(cost or 0.0, 0 if cost is not None else 1)
+                usd = "" if self.backend.free and not cost else usd  # local: no USD column
+                done = 1 if filled[index] == sub.n else 0
+                bar.update(task_id, advance=done, **bar_fields(tokens, usd))
 
         bar = progress_bar() if (self.show_progress and todo) else None
         try:
             if bar is not None:
                 bar.start()
-                task_id = bar.add_task(desc or f"{stage}: {self.label}", total=len(todo))
+                task_id = bar.add_task(
+                    desc or f"{stage}: {self.label}", total=len(todo), **bar_fields(0)
+                )
             if todo:
-                self.backend.generate([sub for _, _, sub in todo], on_result)
+                self._send([sub for _, _, sub in todo], on_result, usage)
+            short = [(n, sub.n) for n, (_, _, sub) in zip(filled, todo, strict=True) if n < sub.n]
+            if short:
+                got, asked = short[0]
+                raise RuntimeError(f"{self.backend.name} returned {got} of {asked} samples")
         finally:
             if bar is not None:
                 bar.stop()
             usage.samples = sum(s is not None for row in slots for s in row)
             usage.wall_s = time.perf_counter() - started
-            usage.cost_usd = self.ledger.price(
-                self.backend.model, usage.prompt_tokens, usage.completion_tokens
-            )
+            cost = self.price(usage.prompt_tokens, usage.completion_tokens)
+            usage.cost_usd = cost or 0.0
+            if cost is None:
+                usage.unpriced_tokens = usage.prompt_tokens + usage.completion_tokens
             self.ledger.record(stage, self.label, usage)
         return [
             Result(samples=[s for s in row if s is not None], prompt_tokens=p)
             for row, p in zip(slots, prompt_tokens, strict=True)
         ]
 
+    def _send(self, subs: list[Request], on_result: OnResult, usage: Usage) -> None:
+        """Generate `subs`; under a budget, in runs that fit what is left of it, stopping
+        before the first request whose most it can cost would cross it."""
+        start = 0
+        while start < len(subs):
+            end = self._affordable(subs, start, usage) if self.budget else len(subs)
+            if end == start:
+                raise self._over_budget(subs[start], usage)
+            self.backend.generate(
+                subs[start:end], lambda k, result, first=start: on_result(first + k, result)
+            )
+            start = end
+
+    def _affordable(self, subs: list[Request], start: int, usage: Usage) -> int:
+        """The end of the longest run of `subs` from `start` whose upper-bound cost fits the
+        budget, given what this run has spent so far (earlier commands, this one, this call)."""
+        assert self.budget is not None
+        spent = self.budget.spent(self.ledger) + (self.price(*_tokens(usage)) or 0.0)
+        end = start
+        for sub in subs[start:]:
+            cost = self._most(sub)
+            if spent + cost > self.budget.limit_usd:
+                break
+            spent += cost
+            end += 1
+        return end
+
+    def _most(self, request: Request) -> float:
+        """The most one request can cost: its prompt (a generous token count) and n full
+        completions."""
+        cost = self.price(request.prompt_token_bound(), request.n * request.max_tokens)
+        if cost is None:
+            raise SynthRLError(
+                f"llm.budget_usd is set but the price of {self.backend.priced_as!r} is unknown, "
+                "so the budget cannot be kept: add it to llm.prices_file (`MODEL: {input: USD_PER_"
+                "1M, output: USD_PER_1M}`) or remove llm.budget_usd."
+            )
+        return cost
+
+    def _over_budget(self, request: Request, usage: Usage) -> SynthRLError:
+        assert self.budget is not None
+        spent = self.budget.spent(self.ledger) + (self.price(*_tokens(usage)) or 0.0)
+        return SynthRLError(
+            f"budget reached: this run has spent ${spent:.4f} of llm.budget_usd "
+            f"${self.budget.limit_usd:.4f}, and the next call to {self.label} could cost up to "
+            f"${self._most(request):.4f}. Stopped before it; everything paid for is cached. Raise "
+            "the budget to continue, e.g. `synthrl resume RUN --set llm.budget_usd=...`."
+        )
+
+    def _from_cache(
+        self,
+        requests: Sequence[Request],
+        keys: list[list[str]],
+        slots: list[list[Sample | None]],
+        prompt_tokens: list[int],
+        usage: Usage,
+    ) -> list[tuple[int, int, Request]]:
+        """Fill `slots` with cached samples; return what is left to generate as (request index,
+        slot offset, sub-request) triples, one per run of missing samples."""
+        hits = self.cache.get_many([k for ks in keys for k in ks]) if self.cache else {}
+        todo: list[tuple[int, int, Request]] = []
+        for i, (request, request_keys) in enumerate(zip(requests, keys, strict=True)):
+            for j, key in enumerate(request_keys):
+                if key in hits:
+                    slots[i][j], tokens = hits[key]
+                    prompt_tokens[i] = max(prompt_tokens[i], tokens)
+                    usage.cache_hits += 1
+            for start, count in _missing_runs(slots[i]):
+                todo.append((i, start, request.with_samples(request.first_sample + start, count)))
+        return todo
+
     def _keys(self, request: Request) -> list[str]:
         return [
             request.sample_key(self.backend.name, self.backend.model, request.first_sample + j)
             for j in range(request.n)
         ]
+
+    def sampler_settings(self, request: Request | None = None) -> dict[str, object]:
+        """The backend's effective sampler for `request` (see `Backend.sampler_settings`)."""
+        return self.backend.sampler_settings(request)
 
     def close(self) -> None:
         self.backend.close()
@@ -117,3 +248,7 @@ def _missing_runs(row: list[Sample | None]) -> list[tuple[int, int]]:
             runs.append((start, j - start))
             start = None
     return runs
+
+
+def _tokens(usage: Usage) -> tuple[int, int]:
+    return usage.prompt_tokens, usage.completion_tokens

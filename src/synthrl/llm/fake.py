@@ -8,8 +8,19 @@ from collections.abc import Callable, Sequence
 from synthrl.llm.base import Backend, OnResult, Request, Result, Sample
 
 
+def _limited(text: str, max_tokens: int) -> Sample:
+    """A reply as a backend returns it: one token per word, cut at `max_tokens` (finish reason
+    `length`), as a real backend cuts a completion at its token limit."""
+    words = text.split(" ")
+    if len(text.split()) <= max_tokens:
+        return Sample(text, "stop", len(text.split()))
+    return Sample(" ".join(words[:max_tokens]), "length", max_tokens)
+
+
 class FakeBackend(Backend):
-    """Answers each sample with the next queued text, or `responder(request, sample_index)`."""
+    """Answers each sample with the next queued text, or `responder(request, sample_index)`;
+    a reply longer than the request's `max_tokens` words is cut there (finish reason
+    `length`)."""
 
     name = "fake"
 
@@ -36,6 +47,6 @@ class FakeBackend(Backend):
                     text = self.queue.popleft()
                 else:
                     raise AssertionError("FakeBackend ran out of scripted replies")
-                samples.append(Sample(text, "stop", len(text.split())))
+                samples.append(_limited(text, request.max_tokens))
             prompt = request.prompt or " ".join(c for _, c in request.messages or ())
             on_result(i, Result(samples=samples, prompt_tokens=len(prompt.split())))

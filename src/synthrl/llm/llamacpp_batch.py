@@ -9,12 +9,14 @@ sequences live in one llama.cpp context with a unified KV cache:
   a copy of those KV cells (`llama_memory_seq_cp`, no recomputation) and feeds the last prompt
   token in the next shared step, so every sample draws its first token from its own logits row;
 - each step decodes one token for every live sequence in a single `llama_decode`; each sequence
-  samples with its own chain (top-k 40, top-p, min-p 0.05, temperature, seeded: llama-cpp-
-  python's defaults) and ends at an end-of-generation token, a stop string, or `max_tokens`;
+  samples with its own chain (the request's top-k, top-p and min-p where set, then temperature,
+  seeded: the order of llama-cpp-python's own chain) and ends at an end-of-generation token, a
+  stop string, or `max_tokens`;
 - freed slots are refilled from the queue at once (continuous batching); a request's remaining
   samples copy the prompt from a live sibling, or re-evaluate it when none is left;
-- a request's result is reported as soon as its last sample ends, so the call cache keeps it
-  even if the process dies later.
+- a request's samples are reported as soon as they and every sample before them have ended
+  (in parts, in order), so the call cache keeps each finished sample even if the process dies
+  while the request's later samples are still running.
 
 Samples differ from one-at-a-time sampling with the same seeds (batched arithmetic rounds
 differently), but follow the same distribution.
@@ -31,9 +33,6 @@ from typing import Any
 from synthrl.errors import SynthRLError
 from synthrl.llm.base import Request, Result, Sample
 
-MIN_P = 0.05
-TOP_K = 40
-
 
 @dataclass
 class Job:
@@ -45,6 +44,7 @@ class Job:
     stops: list[str]
     max_tokens: int
     next_sample: int = 0
+    reported: int = 0  # samples 0 .. reported-1 have been passed on
     samples: dict[int, Sample] = field(default_factory=dict)
     live: set[int] = field(default_factory=set)  # seq ids of its running samples
 
@@ -183,14 +183,20 @@ class BatchedSampler:
         return ended
 
     def _finish(self, seq: Live, on_result: Callable[[int, Result], None]) -> int:
-        """Free a sequence's slot; report its job once all of the job's samples are in."""
+        """Free a sequence's slot; report the job's samples that now end an unbroken run from
+        the last one reported (the first part carries the prompt's tokens)."""
         self.lib.llama_sampler_free(seq.sampler)
         self.lib.llama_memory_seq_rm(self.memory, seq.seq_id, -1, -1)
         job = seq.job
         job.live.discard(seq.seq_id)
-        if len(job.samples) == job.request.n and not job.live:
-            samples = [job.samples[i] for i in range(job.request.n)]
-            on_result(job.index, Result(samples=samples, prompt_tokens=len(job.tokens)))
+        end = job.reported
+        while end in job.samples:
+            end += 1
+        if end > job.reported:
+            part = [job.samples[i] for i in range(job.reported, end)]
+            prompt = len(job.tokens) if job.reported == 0 else 0
+            job.reported = end
+            on_result(job.index, Result(samples=part, prompt_tokens=prompt))
         return seq.seq_id
 
     @staticmethod
@@ -209,9 +215,15 @@ class BatchedSampler:
     def _sampler(self, request: Request, seed: int) -> Any:
         lib = self.lib
         chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
-        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_top_k(TOP_K))
-        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_top_p(request.top_p, 1))
-        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_min_p(MIN_P, 1))
+        if request.temperature == 0:  # greedy: the most likely token, as one at a time
+            lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
+            return chain
+        if request.top_k:
+            lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_top_k(request.top_k))
+        if request.top_p < 1:
+            lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_top_p(request.top_p, 1))
+        if request.min_p:
+            lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_min_p(request.min_p, 1))
         lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_temp(request.temperature))
         lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_dist(ctypes.c_uint32(seed)))
         return chain

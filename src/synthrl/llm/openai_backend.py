@@ -1,15 +1,28 @@
 """Any OpenAI-compatible endpoint (OpenAI, Azure, vLLM / SGLang / llama.cpp servers).
 
-Async with a concurrency limit; bounded retries with exponential backoff and jitter on 429, 5xx,
-timeouts and dropped connections; `n` samples in one request, topped up with further requests
-when a server returns fewer choices than asked.
+Async with a concurrency limit; retries are the `openai` client's own (429, 408, 409, 5xx,
+timeouts and dropped connections, with backoff that honours `Retry-After`), `llm.max_retries`
+of them, and synthrl turns what is left into one clear error. `n` samples go in one request,
+topped up with further requests when a server returns fewer choices than asked (each part
+reported, so cached, as it arrives; `max_retries` answers with no choice at all end in an error
+naming the endpoint).
+
+Reasoning models (OpenAI's o-series, gpt-5 and similar: `is_reasoning_model`) reject
+`max_tokens`, a non-default temperature or top_p, and stop strings: they are sent
+`max_completion_tokens` and none of the others.
+
+The cache names the model by endpoint and model (`http://host/v1#model`), so two servers never
+answer from each other's cache; the official API (no base URL) keeps the bare model name.
+`top_k` / `min_p` are not OpenAI parameters: when a request sets them they go to a
+self-hosted server (vLLM, SGLang, llama.cpp) in the body, and the official API refuses them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import openai
@@ -18,10 +31,19 @@ from synthrl.errors import SynthRLError
 from synthrl.llm.base import Backend, OnResult, Request, Result, Sample
 
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# Model families that take `max_completion_tokens` and no sampling settings (OpenAI's
+# reasoning models; the name's last path part, so `openai/o3-mini` and `o3-mini` both match).
+_REASONING = re.compile(r"^(o\d+(-.*)?|gpt-5.*|codex-.*)$", re.IGNORECASE)
+
+
+def is_reasoning_model(name: str) -> bool:
+    """Whether `name` is a reasoning model (o1, o3-mini, o4-mini, gpt-5, ...)."""
+    return bool(_REASONING.match(name.rsplit("/", 1)[-1]))
 
 
 class OpenAIBackend(Backend):
     name = "openai"
+    free = False  # priced from the user's price file or the maintained table, else unknown
 
     def __init__(
         self,
@@ -33,7 +55,8 @@ class OpenAIBackend(Backend):
         timeout_s: float = 600.0,
         backoff_s: float = 1.0,
     ) -> None:
-        super().__init__(model)
+        super().__init__(endpoint_name(base_url, model))
+        self.served = model  # the model name the server is asked for
         self.base_url = base_url
         self._api_key = api_key
         self.concurrency = concurrency
@@ -42,29 +65,66 @@ class OpenAIBackend(Backend):
         self.backoff_s = backoff_s
 
     def __repr__(self) -> str:  # never shows the key
-        return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})"
+        return f"OpenAIBackend(model={self.served!r}, base_url={self.base_url!r})"
+
+    @property
+    def priced_as(self) -> str:
+        return self.served
+
+    @property
+    def price_provider(self) -> dict[str, str] | None:
+        if self.base_url is None:
+            return {"provider_id": "openai"}
+        return {"provider_api_url": self.base_url}
+
+    @property
+    def reasoning(self) -> bool:
+        return is_reasoning_model(self.served)
+
+    @property
+    def where(self) -> str:
+        """The endpoint, as error messages name it."""
+        return self.base_url or "the OpenAI API"
+
+    def sampler_settings(self, request: Request | None = None) -> dict[str, object]:
+        """What the server is sent; what it is not sent is up to the server's own defaults."""
+        settings = super().sampler_settings(request)
+        request = request or Request(prompt="", temperature=1.0)
+        sent = _extra_body(request) or {}
+        for name in ("top_k", "min_p", "repetition_penalty"):
+            if name not in sent:
+                settings[name] = "server default"
+        if self.reasoning:  # sent no sampling settings at all
+            settings.update(temperature="model default", top_p="model default")
+        return settings
 
     def generate(self, requests: Sequence[Request], on_result: OnResult) -> None:
+        if self.base_url is None and any(_extra_body(r) for r in requests):
+            raise SynthRLError(
+                "the OpenAI API has no top_k / min_p; leave them at 0 for openai:MODEL, or use a "
+                "self-hosted server (openai:http://HOST/v1#MODEL)."
+            )
         asyncio.run(self._generate(requests, on_result))
 
     async def _generate(self, requests: Sequence[Request], on_result: OnResult) -> None:
         client = openai.AsyncOpenAI(
-            base_url=self.base_url, api_key=self._api_key, max_retries=0, timeout=self.timeout_s
+            base_url=self.base_url,
+            api_key=self._api_key,
+            max_retries=self.max_retries,  # the client's backoff, which honours Retry-After
+            timeout=self.timeout_s,
         )
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(i: int) -> tuple[int, Result]:
-            return i, await self._complete(client, gate, requests[i])
+        async def one(i: int) -> None:
+            await self._complete(client, gate, requests[i], lambda part: on_result(i, part))
 
         errors: list[BaseException] = []
         try:
             for future in asyncio.as_completed([one(i) for i in range(len(requests))]):
                 try:
-                    i, result = await future
+                    await future
                 except SynthRLError as err:  # keep answering the others; report after
                     errors.append(err)
-                    continue
-                on_result(i, result)
         finally:
             await client.close()
         if errors:
@@ -72,62 +132,136 @@ class OpenAIBackend(Backend):
                 f"{len(errors)} of {len(requests)} requests failed; first: {errors[0]}"
             )
 
-    async def _complete(self, client: Any, gate: asyncio.Semaphore, request: Request) -> Result:
-        """All n samples of one request, in as few calls as the server allows."""
-        result = Result()
-        while len(result.samples) < request.n:
-            done = len(result.samples)
-            part = await self._call(
-                client, gate, request, request.first_sample + done, request.n - done
+    async def _complete(
+        self,
+        client: Any,
+        gate: asyncio.Semaphore,
+        request: Request,
+        report: Callable[[Result], None],
+    ) -> None:
+        """All n samples of one request, in as few calls as the server allows; each call's
+        samples are reported at once. At most `max_retries` calls may return no choice, and as
+        many may return a body that is not a completion (not JSON, no `choices`)."""
+        done, empty, malformed = 0, 0, 0
+        while done < request.n:
+            try:
+                part = await self._call(
+                    client, gate, request, request.first_sample + done, request.n - done
+                )
+            except _Malformed as err:
+                malformed += 1
+                if malformed > self.max_retries:
+                    raise SynthRLError(
+                        f"{self.where} sent {malformed} replies that are not completions for "
+                        f"model {self.served!r} (last: {self._redact(str(err))}); check that it "
+                        "is an OpenAI-compatible endpoint and that no proxy cuts its replies."
+                    ) from None
+                await asyncio.sleep(self.backoff_s * random.uniform(0.5, 1.5))
+                continue
+            part.samples = part.samples[: request.n - done]
+            if not part.samples:
+                empty += 1
+                if empty > self.max_retries:
+                    raise SynthRLError(
+                        f"{self.where} answered without any choice {empty} times for model "
+                        f"{self.served!r} ({done} of {request.n} samples of a request arrived); "
+                        "check that the server generates (its log, the model name)."
+                    )
+                # the server is up and answering: a short pause, not a growing backoff
+                await asyncio.sleep(self.backoff_s * random.uniform(0.5, 1.5))
+                continue
+            done += len(part.samples)
+            report(part)
+
+    def request_args(self, request: Request, first: int, n: int) -> dict[str, Any]:
+        """The create() arguments for samples first .. first+n-1 of `request`."""
+        kwargs: dict[str, Any] = {"model": self.served, "seed": request.sample_seed(first)}
+        if self.reasoning:  # max_completion_tokens, and no sampling settings or stops
+            kwargs["max_completion_tokens"] = request.max_tokens
+        else:
+            kwargs.update(
+                temperature=request.temperature,
+                top_p=request.top_p,
+                max_tokens=request.max_tokens,
             )
-            result.prompt_tokens = part.prompt_tokens
-            result.samples.extend(part.samples[: request.n - done])
-        return result
+            if request.stop:
+                kwargs["stop"] = list(request.stop)
+        if n > 1:
+            kwargs["n"] = n
+        extra = _extra_body(request)
+        if extra:
+            kwargs["extra_body"] = extra
+        return kwargs
 
     async def _call(
         self, client: Any, gate: asyncio.Semaphore, request: Request, first: int, n: int
     ) -> Result:
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-            "max_tokens": request.max_tokens,
-            "seed": request.sample_seed(first),
-        }
-        if n > 1:
-            kwargs["n"] = n
-        if request.stop:
-            kwargs["stop"] = list(request.stop)
-        for attempt in range(self.max_retries + 1):
-            try:
-                async with gate:
-                    if request.messages is not None:
-                        response = await client.chat.completions.create(
-                            messages=request.message_dicts(), **kwargs
-                        )
-                    else:
-                        response = await client.completions.create(prompt=request.prompt, **kwargs)
-                return _to_result(response, chat=request.messages is not None)
-            except (openai.APIConnectionError, openai.APIStatusError) as err:
-                status = getattr(err, "status_code", None)
-                retryable = status is None or status in _RETRY_STATUS
-                if not retryable or attempt == self.max_retries:
-                    raise SynthRLError(self._explain(err, attempt)) from None
-                delay = min(30.0, self.backoff_s * 2**attempt) * random.uniform(0.5, 1.5)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        kwargs = self.request_args(request, first, n)
+        try:
+            async with gate:
+                if request.messages is not None:
+                    response = await client.chat.completions.create(
+                        messages=request.message_dicts(), **kwargs
+                    )
+                else:
+                    response = await client.completions.create(prompt=request.prompt, **kwargs)
+        except (openai.APIConnectionError, openai.APIStatusError) as err:
+            raise SynthRLError(self._redact(self._explain(err, self.max_retries))) from None
+        except (ValueError, openai.APIResponseValidationError) as err:  # a body that is not JSON
+            raise _Malformed(f"{type(err).__name__}: {_short(err)}") from None
+        try:
+            return _to_result(response, chat=request.messages is not None)
+        except (TypeError, AttributeError, ValueError) as err:  # JSON, but not a completion
+            raise _Malformed(f"{type(err).__name__}: {_short(err)}") from None
+
+    def _redact(self, text: str) -> str:
+        """`text` without the API key or any bearer token (a server may echo request headers
+        in its error bodies, and error messages quote those)."""
+        if len(self._api_key) >= 4:
+            text = text.replace(self._api_key, "***")
+        return _BEARER.sub(r"\1***", text)
 
     def _explain(self, err: Exception, attempt: int) -> str:
-        where = self.base_url or "the OpenAI API"
+        where = self.where
         status = getattr(err, "status_code", None)
         if status in (401, 403):
             return f"{where} refused the API key (HTTP {status}); set OPENAI_API_KEY."
         if status == 404:
-            return f"{where} does not know model {self.model!r} (HTTP 404); check the model spec."
+            return f"{where} does not know model {self.served!r} (HTTP 404); check the model spec."
         if status is not None and status not in _RETRY_STATUS:
             return f"{where} rejected the request (HTTP {status}): {_short(err)}"
         tries = attempt + 1
+        if status == 429:
+            return (
+                f"{where} still refused with HTTP 429 (rate limit or quota) after {tries} tries; "
+                "lower llm.concurrency, raise llm.max_retries or check the account's quota."
+            )
         return f"{where} unreachable after {tries} tries ({type(err).__name__}: {_short(err)})"
+
+
+def endpoint_name(base_url: str | None, model: str) -> str:
+    """The model as cache keys name it: the endpoint and the model it serves, so that two
+    servers never share entries; the official API (no base URL) keeps the bare model name."""
+    if base_url is None:
+        return model
+    return f"{base_url.rstrip('/')}#{model}"
+
+
+def _extra_body(request: Request) -> dict[str, Any] | None:
+    """The non-OpenAI sampling fields a request sets (servers such as vLLM read them)."""
+    extra: dict[str, Any] = {}
+    if request.top_k:
+        extra["top_k"] = request.top_k
+    if request.min_p:
+        extra["min_p"] = request.min_p
+    return extra or None
+
+
+class _Malformed(Exception):
+    """A reply that is not a completion: not JSON, or JSON without usable choices."""
+
+
+_BEARER = re.compile(r"((?:Bearer|api[-_]key)[\s\"':=]+)[^\s\"',}]+", re.IGNORECASE)
 
 
 def _short(err: Exception) -> str:

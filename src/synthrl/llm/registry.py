@@ -20,7 +20,7 @@ from synthrl.errors import SynthRLError
 from synthrl.llm.base import Backend
 from synthrl.llm.cache import CallCache
 from synthrl.llm.client import LLM
-from synthrl.llm.usage import Ledger, load_prices
+from synthrl.llm.usage import Budget, Ledger, load_prices
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -41,12 +41,25 @@ def weights_tag(path: str | Path) -> str:
     path = Path(path).expanduser()
     if path.is_file():
         files = [path]
-    elif path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file())
+    elif path.is_dir():  # a model card (README.md) is not weights
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.name != "README.md")
     else:
         return ""
     stamp = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
     return "@" + hashlib.sha256(repr(stamp).encode()).hexdigest()[:12]
+
+
+def pricing(spec: str) -> tuple[str, dict[str, str] | None, bool]:
+    """How a model spec is priced without opening it: (the name prices are looked up by, the
+    provider for the maintained table, whether it runs on this machine at no cost)."""
+    kind, rest = parse_spec(spec)
+    if kind != "openai":
+        return spec, None, True
+    if rest.startswith(("http://", "https://")):
+        base_url, _, model = rest.partition("#")
+        return model or "default", {"provider_api_url": base_url}, False
+    base_url = os.environ.get("OPENAI_BASE_URL")
+    return rest, ({"provider_api_url": base_url} if base_url else {"provider_id": "openai"}), False
 
 
 def _openai(rest: str, cfg: LLMConfig) -> Backend:
@@ -71,18 +84,16 @@ def _embedded(rest: str, cfg: LLMConfig) -> Backend:
     from synthrl.models import MODELS, prepare_gguf
 
     path = prepare_gguf(rest)
-    return LlamaCppBackend(
-        path, f"embedded:{rest}@{MODELS[rest].sha256[:12]}", cfg.context, cfg.threads, cfg.parallel
-    )
+    name = f"embedded:{rest}@{MODELS[rest].sha256[:12]}"
+    return LlamaCppBackend(path, name, cfg.context, cfg.threads, cfg.parallel, cfg.batch_greedy)
 
 
 def _gguf(rest: str, cfg: LLMConfig) -> Backend:
     from synthrl.llm.llamacpp_backend import LlamaCppBackend
 
     path = Path(rest).expanduser().resolve()
-    return LlamaCppBackend(
-        path, f"gguf:{path}{weights_tag(path)}", cfg.context, cfg.threads, cfg.parallel
-    )
+    name = f"gguf:{path}{weights_tag(path)}"
+    return LlamaCppBackend(path, name, cfg.context, cfg.threads, cfg.parallel, cfg.batch_greedy)
 
 
 def _hf(rest: str, cfg: LLMConfig) -> Backend:
@@ -94,7 +105,23 @@ def _hf(rest: str, cfg: LLMConfig) -> Backend:
 def _vllm(rest: str, cfg: LLMConfig) -> Backend:
     from synthrl.llm.vllm_backend import VLLMBackend
 
-    return VLLMBackend(rest, seed=cfg.seed, max_model_len=cfg.context)
+    args = {"max_model_len": cfg.context, **cfg.engine_args}  # llm.engine_args, set last
+    return VLLMBackend(rest, seed=cfg.seed, label=vllm_label(rest, args), **args)
+
+
+# vllm.LLM arguments that change speed and memory only, never an answer: kept out of cache keys.
+_PERF_ONLY = frozenset({"gpu_memory_utilization", "enforce_eager", "max_num_seqs", "swap_space"})
+
+
+def vllm_label(model: str, engine_args: dict[str, object]) -> str:
+    """The cache name of a vLLM model with `engine_args`: those that can change an answer
+    (dtype, revision, quantization, tensor parallelism, context, ...) are part of it."""
+    from synthrl.fingerprint import digest
+    from synthrl.llm.vllm_backend import cache_name
+
+    shaping = {k: v for k, v in engine_args.items() if k not in _PERF_ONLY | {"max_model_len"}}
+    name = cache_name(model, engine_args.get("max_model_len"))  # type: ignore[arg-type]
+    return f"{name}#{digest(shaping)}" if shaping else name
 
 
 BACKENDS: dict[str, Callable[[str, LLMConfig], Backend]] = {
@@ -118,8 +145,10 @@ def open_llm(
     cache: CallCache | None = None,
     ledger: Ledger | None = None,
     show_progress: bool = True,
+    budget: Budget | None = None,
 ) -> LLM:
-    """A model spec's backend behind the call cache and a usage ledger."""
+    """A model spec's backend behind the call cache, a usage ledger and an optional budget."""
     cfg = cfg or LLMConfig()
     ledger = ledger if ledger is not None else Ledger(load_prices(cfg.prices_file))
-    return LLM(open_backend(spec, cfg), cache, ledger, label=spec, show_progress=show_progress)
+    backend = open_backend(spec, cfg)
+    return LLM(backend, cache, ledger, label=spec, show_progress=show_progress, budget=budget)

@@ -1,21 +1,37 @@
 """In-process vLLM on a GPU (optional extra `gpu`). Import-guarded: importing this module never
-imports vllm; constructing the backend does."""
+imports vllm; constructing the backend does. `close()` frees the engine and its GPU memory, so
+that the next stage can load another model on the same GPU."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Sequence
 from typing import Any
 
 from synthrl.errors import SynthRLError
-from synthrl.llm.base import Backend, OnResult, Request, Result, Sample
+from synthrl.llm.base import REPETITION_PENALTY, Backend, OnResult, Request, Result, Sample
+from synthrl.llm.registry import weights_tag
+
+
+def cache_name(model: str, max_model_len: int | None = None) -> str:
+    """The model as cache keys name it: a hub id as is, local weights with a tag of their files
+    (retrained in place, they are another model), and the context length when one is set (vLLM
+    stops a completion at the context's end, which can change the answer)."""
+    name = f"{model}{weights_tag(model)}"
+    return f"{name}#ctx{max_model_len}" if max_model_len else name
 
 
 def sampling_kwargs(request: Request) -> dict[str, Any]:
-    """vllm.SamplingParams arguments for a request."""
+    """vllm.SamplingParams arguments for a request: every knob explicit, so neither vLLM's
+    defaults nor a model's generation_config.json choose the sampler."""
     kwargs: dict[str, Any] = {
         "n": request.n,
         "temperature": request.temperature,
         "top_p": request.top_p,
+        "top_k": request.top_k or -1,  # vLLM: -1 = off
+        "min_p": request.min_p,
+        "repetition_penalty": REPETITION_PENALTY,
         "max_tokens": request.max_tokens,
         "seed": request.sample_seed(request.first_sample),
     }
@@ -36,8 +52,8 @@ class VLLMBackend(Backend):
     def __init__(
         self, model: str, seed: int = 0, label: str | None = None, **engine_args: Any
     ) -> None:
-        """`label` names the model in cache keys (default: `model`)."""
-        super().__init__(label or model)
+        """`label` names the model in cache keys (default: `cache_name(model, max_model_len)`)."""
+        super().__init__(label or cache_name(model, engine_args.get("max_model_len")))
         try:
             import vllm
         except ImportError:
@@ -45,9 +61,11 @@ class VLLMBackend(Backend):
                 "the vllm backend needs vLLM and a CUDA GPU: pip install 'synthrl[gpu]'"
             ) from None
         self._vllm = vllm
-        self.engine = vllm.LLM(model=model, seed=seed, **engine_args)
+        self.engine: Any = vllm.LLM(model=model, seed=seed, **engine_args)
 
     def generate(self, requests: Sequence[Request], on_result: OnResult) -> None:
+        if self.engine is None:
+            raise SynthRLError("this vLLM engine was closed; open the model again")
         chats = [i for i, r in enumerate(requests) if r.messages is not None]
         prompts = [i for i, r in enumerate(requests) if r.messages is None]
         params = [self._vllm.SamplingParams(**sampling_kwargs(r)) for r in requests]
@@ -65,3 +83,41 @@ class VLLMBackend(Backend):
             )
             for i, out in zip(prompts, outs, strict=True):
                 on_result(i, to_result(out))
+
+    def close(self) -> None:
+        """Shut the engine down and give its GPU memory back (weights, KV cache, the
+        distributed state vLLM sets up even on one GPU). Safe to call more than once."""
+        engine, self.engine = getattr(self, "engine", None), None
+        if engine is None:
+            return
+        shutdown = getattr(engine, "shutdown", None)  # newer vLLM: LLM.shutdown()
+        if shutdown is None:  # V1: the engine core client stops its process (the default)
+            core = getattr(getattr(engine, "llm_engine", None), "engine_core", None)
+            shutdown = getattr(core, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
+        del engine
+        release_gpu_memory()
+
+
+def release_gpu_memory() -> None:
+    """vLLM's own clean-up where this vLLM has it (`cleanup_dist_env_and_memory`: model-parallel
+    groups, the distributed environment, vLLM's frozen GC heap; older versions: the two
+    `destroy_*` calls), then garbage collection and an emptied CUDA cache in any case."""
+    try:
+        from vllm.distributed import parallel_state
+    except ImportError:
+        parallel_state = None
+    cleanup = getattr(parallel_state, "cleanup_dist_env_and_memory", None)
+    if cleanup is not None:
+        cleanup()
+    elif parallel_state is not None:
+        parallel_state.destroy_model_parallel()
+        parallel_state.destroy_distributed_environment()
+    gc.unfreeze()  # vLLM freezes the heap after start-up; frozen objects are never collected
+    gc.collect()
+    with contextlib.suppress(ImportError):
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

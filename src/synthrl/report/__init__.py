@@ -1,6 +1,7 @@
 """The HTML report of a run directory: one self-contained `report.html` (inline CSS, plots as
 base64 PNGs, no JavaScript, no external requests) with the run's summary and verdict, stage
-manifests, difficulty histograms (paper Fig. 3), synthetic-vs-real input lengths and semantic
+manifests, the data's quality (label balance, drops by filter, relabelled share, agreement, label
+audit), difficulty histograms (paper Fig. 3), synthetic-vs-real input lengths and semantic
 similarity (Figs. 19-24), training curves, evaluation and a browser of the synthetic samples.
 
     from synthrl.report import build_report
@@ -15,19 +16,20 @@ import os
 from pathlib import Path
 
 from synthrl.errors import SynthRLError
-from synthrl.report import datasets, sections
+from synthrl.report import datasets, quality, sections
 from synthrl.report.data import RunData, Unavailable
 from synthrl.report.html import Html, page
 
 SECTIONS = (
     ("summary", "1. Summary", sections.summary),
     ("stages", "2. Stages", sections.stages),
-    ("difficulty", "3. Difficulty (paper Fig. 3)", sections.difficulty),
-    ("lengths", "4. Input lengths (Figs. 19-21)", datasets.lengths),
-    ("similarity", "5. Semantic similarity (Figs. 22-24)", datasets.similarity),
-    ("training", "6. Training curves", sections.training),
-    ("evaluation", "7. Evaluation", sections.evaluation),
-    ("browser", "8. Synthetic data browser", datasets.browser),
+    ("quality", "3. Data quality", quality.quality),
+    ("difficulty", "4. Difficulty (paper Fig. 3)", sections.difficulty),
+    ("lengths", "5. Input lengths (Figs. 19-21)", datasets.lengths),
+    ("similarity", "6. Semantic similarity (Figs. 22-24)", datasets.similarity),
+    ("training", "7. Training curves", sections.training),
+    ("evaluation", "8. Evaluation", sections.evaluation),
+    ("browser", "9. Synthetic data browser", datasets.browser),
 )
 
 

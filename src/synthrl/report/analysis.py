@@ -1,12 +1,11 @@
 """Synthetic vs real data for the report (paper 5.6, Figs. 19-24): the task's evaluation items as
 the real set, input lengths in base-model tokens (or words), and within-set pairwise cosine
-similarities of MiniLM sentence embeddings (CPU, local files only)."""
+similarities of MiniLM sentence embeddings (`synthrl.synthesis.embed`; CPU, local files only)."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -105,27 +104,18 @@ def length_counter(data: RunData) -> tuple[Callable[[str], int], str]:
     return lambda text: len(text.split()), unit
 
 
-@lru_cache(maxsize=1)
-def _embedder() -> Any:
-    from sentence_transformers import SentenceTransformer
-
-    from synthrl.models import data_path
-
-    return SentenceTransformer(str(data_path("minilm")), device="cpu")
-
-
 def pairwise_cosines(texts: Sequence[str]) -> np.ndarray:
     """Cosine similarities of every unordered pair of distinct positions in `texts`."""
+    from synthrl.synthesis.embed import embed, embedder
+
     if len(texts) < 2:
         raise Unavailable("fewer than 2 texts: no pairs to compare")
     try:
-        model = _embedder()
+        embedder()
     except Exception as err:  # the embedded MiniLM package missing or broken
         raise Unavailable(f"the MiniLM sentence embedder does not load ({err})") from None
-    emb = model.encode(
-        list(texts), batch_size=32, normalize_embeddings=True, show_progress_bar=False
-    )
-    sims = np.asarray(emb) @ np.asarray(emb).T
+    emb = embed(texts)
+    sims = emb @ emb.T
     return sims[np.triu_indices(len(texts), k=1)]
 
 

@@ -15,7 +15,20 @@ from matplotlib.figure import Figure
 
 SYNTHETIC, REAL = "#e8710a", "#1f77b4"  # the paper's colours: synthetic orange, real blue
 ORIGINS = {"initial": "#54aeff", "harder": "#ff8182", "easier": "#4ac26b"}
-CURVES = ("reward", "reward_std", "kl", "completion_length", "loss", "learning_rate")
+CURVES = (
+    "reward",
+    "reward_std",
+    "frac_reward_zero_std",  # TRL: share of groups whose completions all got the same reward
+    "zero_signal_share",  # ours: groups all correct or all wrong by the checker's verdict
+    "kl",
+    "completion_length",
+    "loss",
+    "learning_rate",
+)
+TITLES = {
+    "frac_reward_zero_std": "groups with zero reward std",
+    "zero_signal_share": "groups all correct or all wrong",
+}
 
 
 def to_data_uri(fig: Figure) -> str:
@@ -96,6 +109,10 @@ def distributions(
 
 def training(rows: Sequence[Mapping[str, Any]]) -> str:
     """One small panel per logged metric, against the optimiser step."""
+    return to_data_uri(training_figure(rows))
+
+
+def training_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
     present = [m for m in CURVES if any(isinstance(r.get(m), int | float) for r in rows)]
     cols = min(3, len(present))
     nrows = -(-len(present) // cols)
@@ -109,7 +126,9 @@ def training(rows: Sequence[Mapping[str, Any]]) -> str:
         ]
         xs, ys = zip(*points, strict=True)
         ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, ms=3, lw=1.5, color=REAL)
-        _style(ax, metric.replace("_", " "), "step", "")
+        _style(ax, TITLES.get(metric, metric.replace("_", " ")), "step", "")
+        if metric in TITLES:  # shares
+            ax.set_ylim(-0.05, 1.05)
     for ax in axes[len(present) :]:
         ax.set_visible(False)
-    return to_data_uri(fig)
+    return fig

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from synthrl.llm.usage import format_usd
 from synthrl.report import plots
 from synthrl.report.data import RunData, Unavailable
 from synthrl.report.html import (
@@ -75,10 +76,17 @@ def verdict(comparison: Mapping[str, Mapping[str, Any]]) -> tuple[str, str]:
 
     if significant("lenient", True):
         return "accuracy improved (lenient accuracy rose significantly)", "good"
+    if significant("strict", True) and significant("lenient", False):
+        return (
+            "the model learnt the answer format but got worse at the task (strict accuracy rose "
+            "significantly, lenient accuracy fell significantly)",
+            "bad",
+        )
     if significant("strict", True):
         return (
-            "the model learnt the answer format (strict accuracy rose significantly, "
-            "lenient accuracy did not)",
+            "the model learnt the answer format (strict accuracy, the task's own output "
+            "contract, rose significantly; lenient accuracy, the reasoning, did not change "
+            "significantly)",
             "format",
         )
     if significant("lenient", False):
@@ -129,7 +137,7 @@ def stages(data: RunData) -> Html:
     headers = ["stage", "state", "counts", "drops", "requests", "prompt tok", "completion tok"]
     headers += ["cache hits", "USD", "wall s"]
     rows, notes = [], []
-    totals = [0, 0, 0, 0, 0.0, 0.0]
+    totals = [0, 0, 0, 0, 0.0, 0, 0.0]
     for name in data.stage_folders([s.name for s in STAGES]):
         manifest = data.manifest(name)
         if manifest is None:
@@ -157,18 +165,25 @@ def stages(data: RunData) -> Html:
 
 
 def _usage(rows: Sequence[Mapping[str, Any]]) -> list[float]:
-    keys = ("requests", "prompt_tokens", "completion_tokens", "cache_hits", "cost_usd")
+    keys = (
+        "requests",
+        "prompt_tokens",
+        "completion_tokens",
+        "cache_hits",
+        "cost_usd",
+        "unpriced_tokens",
+    )
     return [sum(float(r.get(k) or 0) for r in rows) for k in keys]
 
 
 def _usage_cells(nums: Sequence[float]) -> list[str]:
-    requests, prompt, completion, hits, usd, wall = nums
+    requests, prompt, completion, hits, usd, unpriced, wall = nums
     return [
         f"{requests:,.0f}",
         f"{prompt:,.0f}",
         f"{completion:,.0f}",
         f"{hits:,.0f}",
-        f"{usd:.4f}",
+        format_usd(usd, int(unpriced)),
         f"{wall:,.1f}",
     ]
 
@@ -225,10 +240,40 @@ def training(data: RunData) -> Html:
             f"{len({r.get('step') for r in rows})} logged steps "
             f"(last step {rows[-1].get('step', '?')})."
         ),
+        *signal_lines(rows),
         img(plots.training(rows), "training curves"),
         table(["metric", "first", "last"], table_rows, numeric=(1, 2)),
     ]
     return join(parts)
+
+
+def signal_lines(rows: Sequence[Mapping[str, Any]]) -> list[Html]:
+    """The mean share of groups without learning signal over the run (a GRPO group whose
+    completions all get the same reward has zero advantage), and what `train.skip_settled` did."""
+    lines = []
+    trl = _values(rows, "frac_reward_zero_std")
+    if trl:
+        lines.append(
+            f"Groups without learning signal (all completions the same reward, TRL's "
+            f"frac_reward_zero_std): {pct(sum(trl) / len(trl))} on average over {len(trl)} steps."
+        )
+    binary = _values(rows, "zero_signal_share")
+    if binary:
+        lines.append(
+            f"Groups all correct or all wrong by the answer checker's verdict: "
+            f"{pct(sum(binary) / len(binary))} on average over {len(binary)} steps."
+        )
+    skipped, fallback = _values(rows, "skipped_prompts"), _values(rows, "fallback_prompts")
+    if skipped or fallback:
+        lines.append(
+            f"train.skip_settled: {sum(skipped):.0f} draws of settled prompts skipped, "
+            f"{sum(fallback):.0f} settled prompts drawn anyway to fill a batch."
+        )
+    return [para(line) for line in lines]
+
+
+def _values(rows: Sequence[Mapping[str, Any]], key: str) -> list[float]:
+    return [float(r[key]) for r in rows if isinstance(r.get(key), int | float)]
 
 
 def _first(rows: Sequence[Mapping[str, Any]], key: str) -> str:

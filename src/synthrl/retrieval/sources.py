@@ -1,5 +1,5 @@
 """Where passages come from: the embedded Wikipedia intros, local JSONL/JSON/Parquet files or
-folders of them, or a Hugging Face dataset (`hf:NAME`, `hf:NAME:CONFIG`, streamed, split `train`).
+folders of them, or a Hugging Face dataset (`hf:NAME[:CONFIG][@SPLIT]`, streamed, split `train`).
 
 Files are streamed: JSONL line by line, Parquet by row group; only `.json` files (a list of
 records, or an object of records like the embedded library) are read whole. A source also gives a
@@ -89,8 +89,9 @@ def resolve_source(spec: LibrarySpec, base_dir: Path | None = None) -> Source:
         text, title = EMBEDDED_FIELDS
         return Source("embedded", "embedded", text, title, (path,), path.parent)
     if raw.startswith("hf:"):
-        if not raw[3:].strip():
-            raise SynthRLError("library source 'hf:' needs a dataset name, e.g. hf:owner/name")
+        from synthrl.hfdata import parse_hf
+
+        parse_hf(raw)  # a malformed name fails here, with the spelling
         return Source("hf", raw, spec.text_field, spec.title_field)
     path = Path(raw).expanduser()
     if not path.is_absolute() and base_dir is not None:
@@ -98,7 +99,7 @@ def resolve_source(spec: LibrarySpec, base_dir: Path | None = None) -> Source:
     if not path.exists():
         raise SynthRLError(
             f"library {raw!r}: no such file or folder ({path.resolve()}). Give a .jsonl/.parquet "
-            "file, a folder of them, 'hf:DATASET' or 'embedded'."
+            "file, a folder of them, 'hf:NAME[:CONFIG][@SPLIT]' or 'embedded'."
         )
     path = path.resolve()
     if path.is_dir():
@@ -152,7 +153,7 @@ def _read_jsonl(source: Source, path: Path, label: str, step: Advance) -> Iterat
                 continue
             try:
                 row = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
                 reason = getattr(err, "msg", None) or str(err)
                 raise SynthRLError(f"{path}:{number}: not valid JSON ({reason})") from None
             yield _document(source, row, f"{label}:{number}")
@@ -161,7 +162,7 @@ def _read_jsonl(source: Source, path: Path, label: str, step: Advance) -> Iterat
 def _read_json(source: Source, path: Path, label: str, step: Advance) -> Iterator[Document]:
     try:
         data = json.loads(path.read_bytes())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise SynthRLError(f"{path}: not valid JSON ({err}). Use JSONL for large files.") from None
     if isinstance(data, dict):
         items = [(str(key), row) for key, row in data.items()]
@@ -202,22 +203,20 @@ def _read_parquet(source: Source, path: Path, label: str, step: Advance) -> Iter
 
 
 def _read_hf(source: Source, step: Advance) -> Iterator[Document]:
-    name, _, config = source.name[3:].strip().partition(":")
-    number = 0
-    try:
-        import datasets
+    """Rows of `hf:NAME[:CONFIG][@SPLIT]` (split train by default), as every data source
+    spells a Hugging Face dataset (synthrl.hfdata)."""
+    from synthrl.hfdata import hf_rows
 
-        stream = datasets.load_dataset(name, config or None, split="train", streaming=True)
-        for row in stream:
-            number += 1
-            step(0)
-            yield _document(source, row, f"{source.name}:{number}")
-    except SynthRLError:
-        raise
-    except Exception as err:  # network, auth and not-found errors all end here
-        where = f" at record {number + 1}" if number else ""
-        raise SynthRLError(
-            f"library {source.name!r}: could not read Hugging Face dataset {name!r}{where} "
-            f"({type(err).__name__}: {err}). Check the name and the network, or download it "
-            "and point `library.source` at the JSONL/Parquet files."
-        ) from None
+    rows = hf_rows(source.name, default_split="train")
+    number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except SynthRLError as err:  # the hub's error: say which library and where
+            where = f" at record {number + 1}" if number else ""
+            raise SynthRLError(f"library {source.name!r}{where}: {err}") from None
+        number += 1
+        step(0)
+        yield _document(source, row, f"{source.name}:{number}")

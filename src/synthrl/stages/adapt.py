@@ -1,6 +1,9 @@
 """adapt: solved samples are rewritten harder, unsolved ones easier (paper 4.2, eq. 5-6, Fig. 7);
-each rewrite is de-duplicated and verified exactly like a generated sample. The synthetic set is
-initial + harder + easier; each sample records its origin and parent.
+the prompt shows each sample with its verified output (the winning vote's solution), not the
+generator's. Each rewrite is checked (`synthrl.synthesis.checks`, plus its MiniLM similarity to
+its parent: `quality.min_parent_similarity`), de-duplicated and verified exactly like a generated
+sample. The
+synthetic set is initial + harder + easier; each sample records its origin and parent.
 
 Writes `adapt/samples.jsonl` (the whole synthetic set) and `adapt/dropped.jsonl`.
 """
@@ -8,60 +11,62 @@ Writes `adapt/samples.jsonl` (the whole synthetic set) and `adapt/dropped.jsonl`
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Any
 
 from synthrl.artifacts import write_jsonl
 from synthrl.config import RunConfig
-from synthrl.filters import quality_filter
 from synthrl.llm.base import Request
 from synthrl.pipeline import Stage, StageContext, StageOutput
 from synthrl.prompts import rewrite_messages
-from synthrl.samples import parse_sample
-from synthrl.stages.verify import verify_samples
+from synthrl.synthesis.filters import quality_filter, quality_settings
+from synthrl.synthesis.retry import ask_parsed
+from synthrl.synthesis.samples import parse_result
+from synthrl.synthesis.votes import verify_samples
 from synthrl.task import Task
 
 
 def rewrite(ctx: StageContext, initial: list[dict[str, Any]]) -> tuple[list, list]:
     """One rewrite per sample (harder if solved, easier if not): (parsed rewrites, failures)."""
     cfg = ctx.config.adapt
-    attempts = ctx.config.generate.parse_retries + 1
-    pending = list(range(len(initial)))
-    rewrites: dict[int, dict[str, Any]] = {}
-    failures: dict[int, dict[str, Any]] = {}
-    for attempt in range(attempts):
-        if not pending:
-            break
-        requests = [
-            Request.chat(
-                rewrite_messages(initial[i], harder=initial[i]["solved"]),
-                temperature=cfg.temperature,
-                max_tokens=cfg.max_tokens,
-                seed=ctx.config.llm.seed,
-                first_sample=attempt,
-            )
-            for i in pending
-        ]
-        results = ctx.generate("instructor", requests, desc="adapt: rewrite")
-        still = []
-        for i, result in zip(pending, results, strict=True):
-            parent = initial[i]
-            origin = "harder" if parent["solved"] else "easier"
-            sample_id = f"{origin[0]}-{parent['id']}"
-            parsed, reason = parse_sample(result.texts[0], result.samples[0].finish_reason)
-            if parsed is None:
-                failures[i] = {"id": sample_id, "reason": reason, "reply": result.texts[0]}
-                still.append(i)
-                continue
-            rewrites[i] = {
-                "id": sample_id,
+    requests = [
+        Request.chat(
+            rewrite_messages(sample, harder=sample["solved"]),
+            temperature=cfg.temperature,
+            max_tokens=cfg.max_tokens,
+            seed=ctx.config.llm.seed,
+        )
+        for sample in initial
+    ]
+    replies = ask_parsed(
+        partial(ctx.generate, "instructor"),
+        requests,
+        parse_result,
+        ctx.config.generate.parse_retries,
+        desc="adapt: rewrite",
+    )
+    rewrites = []
+    for i, parsed in sorted(replies.values.items()):
+        parent = initial[i]
+        rewrites.append(
+            {
+                "id": rewrite_id(parent),
                 **parsed,
-                "origin": origin,
+                "origin": "harder" if parent["solved"] else "easier",
                 "parent": parent["id"],
                 "passage_id": parent.get("passage_id"),
                 "keyword": parent.get("keyword"),
             }
-        pending = still
-    return [rewrites[i] for i in sorted(rewrites)], [failures[i] for i in pending]
+        )
+    failures = [
+        {"id": rewrite_id(initial[i]), "reason": r.reason, "reply": r.text}
+        for i, r in sorted(replies.failures.items())
+    ]
+    return rewrites, failures
+
+
+def rewrite_id(parent: dict[str, Any]) -> str:
+    return f"{'h' if parent['solved'] else 'e'}-{parent['id']}"
 
 
 def run(ctx: StageContext) -> StageOutput:
@@ -74,8 +79,15 @@ def run(ctx: StageContext) -> StageOutput:
             notes=["adaptation disabled (ablation)"],
         )
     rewrites, dropped = rewrite(ctx, initial)
-    fresh, filtered = quality_filter(rewrites, initial, ctx.config.quality)
-    verified, unverified = verify_samples(ctx, fresh, desc="adapt: verify")
+    fresh, filtered = quality_filter(rewrites, initial, ctx.config.quality, task=ctx.task)
+    verified, unverified = verify_samples(
+        partial(ctx.generate, "instructor"),
+        ctx.task,
+        ctx.config.verify,
+        ctx.config.llm.seed,
+        fresh,
+        desc="adapt: verify",
+    )
     dropped += filtered + unverified
     write_jsonl(ctx.out_dir / "samples.jsonl", initial + verified)
     write_jsonl(ctx.out_dir / "dropped.jsonl", dropped)
@@ -89,7 +101,7 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
         "instructor": config.models.instructor,
         "adapt": config.adapt.model_dump(),
         "verify": config.verify.model_dump(),
-        "quality": config.quality.model_dump(),
+        "quality": quality_settings(task, config.quality),
         "retries": config.generate.parse_retries,
         "seed": config.llm.seed,
         "task": task.fingerprint(),
@@ -101,6 +113,8 @@ STAGE = Stage(
     run,
     settings,
     inputs=("probe",),
-    version=2,  # 2: structured rewrites flattened to text; truncated replies named
+    version=4,  # 4: content checks, drift from the parent; 3: the prompt shows the verified label
     summary="harder/easier rewrites, verified (Fig. 7)",
+    models=("instructor",),
+    prompts=("rewrite", "solve"),
 )

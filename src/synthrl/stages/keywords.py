@@ -1,50 +1,38 @@
 """keywords: the instructor derives domain keywords from the task description and demos
-(paper 4.1, eq. 2, Figure 5). Keywords given in the task file are kept first.
+(paper 4.1, eq. 2, Figure 5; the prompt is `prompts.KEYWORDS`, ours: the paper's Figure 5 text
+is not in our copy). Keywords given in the task file are kept first.
 
 Writes `keywords/keywords.jsonl` ({keyword, source}) and `keywords/replies.jsonl` (raw replies).
+Keywords serve retrieval only: with `retrieve.enabled: false` both files are empty and no call is
+made.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from synthrl.artifacts import write_jsonl
 from synthrl.config import RunConfig
 from synthrl.errors import SynthRLError
-from synthrl.jsonparse import parse_json_reply
-from synthrl.llm.base import Request
+from synthrl.llm.base import Request, Result
 from synthrl.pipeline import Stage, StageContext, StageOutput
+from synthrl.prompts import keywords_messages
+from synthrl.synthesis.jsonparse import parse_json_reply
+from synthrl.synthesis.retry import ask_parsed
 from synthrl.task import Task
-
-PROMPT = (
-    "You are an expert in the domain of the task below. List {count} domain-specific keywords "
-    "that name the subject matter of its examples: the topics, concepts, entities and real-world "
-    "settings that questions of this task are about, not words for the task's procedure (such "
-    "as 'solve', 'read' or 'step by step'). They will be used to search an encyclopedia for "
-    "passages to write new examples from, so prefer concrete nouns and short noun phrases (one "
-    "to three words), each distinct.\n\n"
-    "Task description: {description}\n{demos}\n"
-    'Output only a JSON list of strings, e.g. ["keyword one", "keyword two"].'
-)
-
-
-def build_prompt(task: Task, count: int) -> str:
-    demos = ""
-    if task.demos:
-        shown = "\n".join(f"Input: {d.input}\nOutput: {d.output}" for d in task.demos[:3])
-        demos = f"\nExamples of the task:\n{shown}\n"
-    return PROMPT.format(count=count, description=task.description.strip(), demos=demos)
 
 
 def parse_keywords(reply: str) -> list[str]:
-    """Keywords from a reply: a JSON list, else one per line or comma-separated."""
+    """Keywords from a reply: a JSON list, else one per line or comma-separated. At most the
+    first `MAX_CANDIDATES` items are read (a stage keeps a few dozen)."""
     try:
         items = parse_json_reply(reply, list)
     except ValueError:
         items = [p for line in reply.splitlines() for p in line.split(",")]
     keywords = []
-    for item in items:
+    for item in items[:MAX_CANDIDATES]:
         word = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", str(item)).strip().strip("\"'`").strip()
         if len(word) <= 60 and len(word.split()) <= 6 and _KEYWORD.fullmatch(word):
             keywords.append(word)
@@ -52,6 +40,12 @@ def parse_keywords(reply: str) -> list[str]:
 
 
 _KEYWORD = re.compile(r"[^\W_][\w \-'&/().+]*")
+MAX_CANDIDATES = 1000
+
+
+def _parse(result: Result) -> tuple[list[str] | None, str]:
+    found = parse_keywords(result.texts[0])
+    return (found, "ok") if found else (None, "unparseable_reply")
 
 
 def unique(words: list[str]) -> list[str]:
@@ -66,24 +60,26 @@ def unique(words: list[str]) -> list[str]:
 
 
 def run(ctx: StageContext) -> StageOutput:
+    if not ctx.config.retrieve.enabled:
+        write_jsonl(ctx.out_dir / "replies.jsonl", [])
+        write_jsonl(ctx.out_dir / "keywords.jsonl", [])
+        return StageOutput({"keywords": 0}, notes=["retrieval disabled: no keywords needed"])
     cfg = ctx.config.keywords
-    messages = [{"role": "user", "content": build_prompt(ctx.task, cfg.count)}]
-    replies: list[dict[str, Any]] = []
-    found: list[str] = []
-    attempts = ctx.config.generate.parse_retries + 1
-    for attempt in range(attempts):
-        request = Request.chat(
-            messages,
-            temperature=cfg.temperature,
-            max_tokens=cfg.max_tokens,
-            seed=ctx.config.llm.seed,
-            first_sample=attempt,
-        )
-        reply = ctx.generate("instructor", [request], desc="keywords")[0].texts[0]
-        found = parse_keywords(reply)
-        replies.append({"attempt": attempt, "reply": reply, "keywords": len(found)})
-        if found:
-            break
+    retries = ctx.config.generate.parse_retries
+    request = Request.chat(
+        keywords_messages(ctx.task, cfg.count),
+        temperature=cfg.temperature,
+        max_tokens=cfg.max_tokens,
+        seed=ctx.config.llm.seed,
+    )
+    asked = ask_parsed(
+        partial(ctx.generate, "instructor"), [request], _parse, retries, desc="keywords"
+    )
+    found = asked.values.get(0, [])
+    replies = [
+        {"attempt": r.attempt, "reply": r.text, "keywords": len(parse_keywords(r.text))}
+        for r in asked.replies
+    ]
     write_jsonl(ctx.out_dir / "replies.jsonl", replies)
     rows = [{"keyword": k, "source": "task"} for k in unique(ctx.task.keywords)]
     given = {r["keyword"].casefold() for r in rows}
@@ -94,7 +90,7 @@ def run(ctx: StageContext) -> StageOutput:
     ]
     if not rows:
         raise SynthRLError(
-            f"the instructor gave no usable keywords in {attempts} tries (replies in "
+            f"the instructor gave no usable keywords in {retries + 1} tries (replies in "
             f"{ctx.out_dir / 'replies.jsonl'}); add `keywords:` to the task file."
         )
     write_jsonl(ctx.out_dir / "keywords.jsonl", rows)
@@ -103,6 +99,8 @@ def run(ctx: StageContext) -> StageOutput:
 
 
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
+    if not config.retrieve.enabled:  # no call: nothing else shapes the (empty) output
+        return {"retrieve": {"enabled": False}}
     return {
         "instructor": config.models.instructor,
         "keywords": config.keywords.model_dump(),
@@ -114,4 +112,11 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
     }
 
 
-STAGE = Stage("keywords", run, settings, summary="instructor derives domain keywords (Fig. 5)")
+STAGE = Stage(
+    "keywords",
+    run,
+    settings,
+    summary="instructor derives domain keywords (Fig. 5)",
+    models=("instructor",),
+    prompts=("keywords",),
+)

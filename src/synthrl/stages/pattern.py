@@ -1,5 +1,6 @@
 """pattern: with demos, the instructor summarises the generalised sample pattern P (paper 4.1,
-eq. 4, Table 1). Without demos the stage writes an empty pattern and makes no call.
+eq. 4, Table 1). Without demos, or with `pattern.enabled: false` (Table 4's "w/o sample pattern"
+ablation), the stage writes an empty pattern and makes no call.
 
 Writes `pattern/pattern.json` ({pattern, demos, reply}).
 """
@@ -13,13 +14,20 @@ from synthrl.config import RunConfig
 from synthrl.llm.base import Request
 from synthrl.pipeline import Stage, StageContext, StageOutput
 from synthrl.prompts import pattern_messages
+from synthrl.synthesis.pattern import PATTERN_FILE
 from synthrl.task import Task
 
 
 def run(ctx: StageContext) -> StageOutput:
     if not ctx.task.demos:
-        write_json(ctx.out_dir / "pattern.json", {"pattern": None, "demos": 0, "reply": None})
+        write_json(ctx.out_dir / PATTERN_FILE, {"pattern": None, "demos": 0, "reply": None})
         return StageOutput({"pattern": 0}, notes=["no demos: no pattern (paper eq. 3)"])
+    if not ctx.config.pattern.enabled:
+        write_json(
+            ctx.out_dir / PATTERN_FILE,
+            {"pattern": None, "demos": len(ctx.task.demos), "reply": None},
+        )
+        return StageOutput({"pattern": 0}, notes=["pattern disabled (pattern.enabled=false)"])
     cfg = ctx.config.generate
     request = Request.chat(
         pattern_messages(ctx.task),
@@ -29,21 +37,14 @@ def run(ctx: StageContext) -> StageOutput:
     )
     reply = ctx.generate("instructor", [request], desc="pattern")[0].texts[0].strip()
     write_json(
-        ctx.out_dir / "pattern.json",
+        ctx.out_dir / PATTERN_FILE,
         {"pattern": reply, "demos": len(ctx.task.demos), "reply": reply},
     )
     return StageOutput({"pattern": 1 if reply else 0})
 
 
-def read_pattern(ctx: StageContext) -> str | None:
-    import json
-
-    data = json.loads((ctx.run.stage_dir("pattern") / "pattern.json").read_text(encoding="utf-8"))
-    return data.get("pattern") or None
-
-
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "instructor": config.models.instructor,
         "demos": [d.model_dump() for d in task.demos],
         "description": task.description,
@@ -51,6 +52,16 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
         "max_tokens": config.generate.max_tokens,
         "seed": config.llm.seed,
     }
+    if not config.pattern.enabled:  # only then: runs from before the switch keep their prints
+        out["pattern"] = {"enabled": False}
+    return out
 
 
-STAGE = Stage("pattern", run, settings, summary="sample pattern P from demos (Table 1)")
+STAGE = Stage(
+    "pattern",
+    run,
+    settings,
+    summary="sample pattern P from demos (Table 1)",
+    models=("instructor",),
+    prompts=("pattern",),
+)

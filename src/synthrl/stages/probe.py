@@ -14,7 +14,6 @@ from synthrl.config import RunConfig
 from synthrl.llm.base import Request
 from synthrl.pipeline import Stage, StageContext, StageOutput
 from synthrl.prompts import solve_messages
-from synthrl.samples import answer_options
 from synthrl.task import Task
 
 
@@ -34,11 +33,13 @@ def run(ctx: StageContext) -> StageOutput:
     rows = []
     for sample, result in zip(samples, results, strict=True):
         text = result.texts[0]
-        opts = answer_options(ctx.task, sample["input"])
+        cut = result.samples[0].finish_reason == "length"
+        opts = {**ctx.task.checker_options(sample["input"]), "truncated": cut}
         rows.append(
             {
                 **sample,
                 "probe_completion": text,
+                "probe_truncated": cut,
                 "probe_answer": extract(text, kind, **opts),
                 "solved": judge(text, sample["label"], kind, **opts),
             }
@@ -57,4 +58,12 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
     }
 
 
-STAGE = Stage("probe", run, settings, inputs=("verify",), summary="base model, greedy: solved?")
+STAGE = Stage(
+    "probe",
+    run,
+    settings,
+    inputs=("verify",),
+    summary="base model, greedy: solved?",
+    models=("base",),
+    prompts=("solve",),
+)

@@ -20,7 +20,6 @@ from synthrl.config import RunConfig, ScoreConfig
 from synthrl.llm.base import Request, Result
 from synthrl.pipeline import Stage, StageContext, StageOutput
 from synthrl.prompts import solve_messages
-from synthrl.samples import answer_options
 from synthrl.scoring import Tally, eq7_score, histogram, update_stops
 from synthrl.task import Task
 
@@ -39,6 +38,7 @@ def score_samples(
     tallies = [Tally() for _ in samples]
     answers: list[list[str | None]] = [[] for _ in samples]
     tokens = [0] * len(samples)
+    truncated = [0] * len(samples)
     step = cfg.round_size if cfg.adaptive else cfg.samples
     kind = task.answer.kind
     while True:
@@ -59,12 +59,17 @@ def score_samples(
         done = tallies[active[0]].attempts
         results = generate(requests, f"score ({done}/{cfg.samples} per sample)")
         for i, result in zip(active, results, strict=True):
-            opts = answer_options(task, samples[i]["input"])
-            verdicts = judge_many(result.texts, samples[i]["label"], kind, **opts)
+            opts = task.checker_options(samples[i]["input"])
+            cuts = [s.finish_reason == "length" for s in result.samples]
+            verdicts = judge_many(result.texts, samples[i]["label"], kind, cuts, **opts)
             tallies[i].attempts += len(verdicts)
             tallies[i].correct += sum(verdicts)
             tokens[i] += result.completion_tokens
-            answers[i] += [extract(t, kind, **opts) for t in result.texts]
+            truncated[i] += sum(cuts)
+            answers[i] += [
+                extract(t, kind, truncated=c, **opts)
+                for t, c in zip(result.texts, cuts, strict=True)
+            ]
         if cfg.adaptive:
             update_stops(tallies, cfg.samples, m, cfg.delta)
     return [
@@ -77,6 +82,7 @@ def score_samples(
             "pass_rate": t.correct / t.attempts,
             "stopped": t.stopped,
             "completion_tokens": tokens[i],
+            "truncated": truncated[i],
             "answers": answers[i],
         }
         for i, (s, t) in enumerate(zip(samples, tallies, strict=True))
@@ -128,4 +134,12 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
     }
 
 
-STAGE = Stage("score", run, settings, inputs=("adapt",), summary="pass rate over L samples (eq. 7)")
+STAGE = Stage(
+    "score",
+    run,
+    settings,
+    inputs=("adapt",),
+    summary="pass rate over L samples (eq. 7)",
+    models=("base",),
+    prompts=("solve",),
+)

@@ -14,14 +14,8 @@ from typing import Any
 from synthrl.artifacts import write_jsonl
 from synthrl.config import RunConfig
 from synthrl.pipeline import Stage, StageContext, StageOutput
-from synthrl.scoring import select_top
+from synthrl.scoring import NEVER_SOLVED, select_top
 from synthrl.task import Task
-
-NEVER_SOLVED = (
-    "no selected sample has a non-zero pass rate: the base model never produced an answer the "
-    "checker accepts, so GRPO would see zero reward everywhere and learn nothing. Check the "
-    "output format instruction, raise score.samples or score.max_tokens, or use a stronger base."
-)
 
 
 def run(ctx: StageContext) -> StageOutput:
@@ -29,7 +23,10 @@ def run(ctx: StageContext) -> StageOutput:
     samples = {s["id"]: s for s in ctx.run.rows("adapt", "samples.jsonl")}
     scores = ctx.run.rows("score", "scores.jsonl")
     ranked = select_top(
-        [(r["id"], r["correct"], r["attempts"]) for r in scores], cfg.m, cfg.strategy
+        [(r["id"], r["correct"], r["attempts"]) for r in scores],
+        cfg.m,
+        cfg.strategy,
+        seed=ctx.config.llm.seed,
     )
     by_id = {r["id"]: r for r in scores}
     write_jsonl(ctx.out_dir / "ranking.jsonl", [asdict(r) for r in ranked])
@@ -54,7 +51,7 @@ def run(ctx: StageContext) -> StageOutput:
 
 
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
-    return {"select": config.select.model_dump()}
+    return {"select": config.select.model_dump(), "seed": config.llm.seed}
 
 
 STAGE = Stage("select", run, settings, inputs=("adapt", "score"), summary="M lowest scores")

@@ -9,34 +9,22 @@ and `verify/dropped.jsonl`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from synthrl.artifacts import write_jsonl
 from synthrl.config import RunConfig
 from synthrl.pipeline import Stage, StageContext, StageOutput
-from synthrl.samples import apply_votes, verify_requests
+from synthrl.synthesis.votes import verify_samples
 from synthrl.task import Task
-
-
-def verify_samples(
-    ctx: StageContext, samples: Sequence[dict[str, Any]], desc: str = "verify"
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Majority-vote labels for `samples`: (kept, dropped)."""
-    cfg = ctx.config.verify
-    requests = verify_requests(
-        ctx.task, samples, cfg.k, cfg.temperature, cfg.max_tokens, ctx.config.llm.seed
-    )
-    results = ctx.generate("instructor", requests, desc=desc)
-    # A vote cut off by max_tokens has no final answer: it counts as unparsed, not as the last
-    # number it happened to reach.
-    votes = [[x.text if x.finish_reason != "length" else "" for x in r.samples] for r in results]
-    return apply_votes(ctx.task, samples, votes, cfg.min_agreement)
 
 
 def run(ctx: StageContext) -> StageOutput:
     samples = ctx.run.rows("generate", "samples.jsonl")
-    kept, dropped = verify_samples(ctx, samples)
+    instructor = partial(ctx.generate, "instructor")
+    kept, dropped = verify_samples(
+        instructor, ctx.task, ctx.config.verify, ctx.config.llm.seed, samples
+    )
     write_jsonl(ctx.out_dir / "samples.jsonl", kept)
     write_jsonl(ctx.out_dir / "dropped.jsonl", dropped)
     relabeled = sum(1 for s in kept if not s["generator_agrees"])
@@ -58,6 +46,8 @@ STAGE = Stage(
     run,
     settings,
     inputs=("generate",),
-    version=2,  # 2: truncated votes count as unparsed
+    version=3,  # 3: cut-off votes judged by the answer module's policy; 2: as unparsed
     summary="majority vote of k instructor answers",
+    models=("instructor",),
+    prompts=("solve",),
 )

@@ -1,8 +1,30 @@
-"""Convert a GGUF checkpoint to a plain, trainable Hugging Face folder (fp32 safetensors)."""
+"""Convert a GGUF checkpoint to a plain, trainable Hugging Face folder (fp32 safetensors).
+
+`convert_once` is crash-safe: it writes into a staging folder and renames it into place, so a
+folder at the target is always complete (a kill mid-conversion leaves only the staging folder,
+which the next call discards).
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
+
+
+def convert_once(gguf: Path, target: Path) -> Path:
+    """`target`, converted from `gguf` unless an earlier call already finished it."""
+    if (target / "config.json").is_file():
+        return target
+    staging = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        gguf_to_hf(gguf, staging)
+        shutil.rmtree(target, ignore_errors=True)  # an incomplete folder of an older version
+        staging.replace(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def gguf_to_hf(gguf: Path, out_dir: Path) -> Path:

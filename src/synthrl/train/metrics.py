@@ -1,11 +1,13 @@
 """Trainer callbacks: `MetricsFile` appends each logged step's metrics to a JSON Lines file (for
-`status` and the report): reward mean/std, KL, completion length, loss, learning rate;
+`status` and the report): reward mean/std, KL, completion length, loss, learning rate, the share
+of groups without signal; `StateFile` saves a state beside each checkpoint;
 `StepProgress` replaces transformers' tqdm bar and printed log dicts with one rich progress line."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,12 @@ KEEP = {
 
 class MetricsFile(TrainerCallback):
     """Write {step, epoch, seconds, <metrics>} per logging step to `path`. A resumed run drops
-    the rows logged after its checkpoint and continues the clock where they left off."""
+    the rows logged after its checkpoint and continues the clock where they left off. `extra`
+    returns further metrics of the step (e.g. `SettledPrompts.step_metrics`), added to each row."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, extra: Callable[[], dict[str, float]] | None = None) -> None:
         self.path = path
+        self.extra = extra
         self.started = time.time()
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -59,9 +63,24 @@ class MetricsFile(TrainerCallback):
             name = KEEP.get(key) or (key.replace("/", "_") if key.startswith("rewards/") else None)
             if name is not None and isinstance(value, int | float):
                 row[name] = value
+        if self.extra is not None:
+            row.update(self.extra())
         row["seconds"] = round(time.time() - self.started, 2)
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")
+
+
+class StateFile(TrainerCallback):
+    """Write `state()` as JSON to `name` in each checkpoint folder the Trainer saves, so a run
+    resumed from that checkpoint can continue from it."""
+
+    def __init__(self, name: str, state: Callable[[], Any]) -> None:
+        self.name, self.state = name, state
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if state.is_world_process_zero and folder.is_dir():
+            (folder / self.name).write_text(json.dumps(self.state()), encoding="utf-8")
 
 
 class StepProgress(TrainerCallback):

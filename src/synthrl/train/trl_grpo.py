@@ -9,6 +9,11 @@ estimator) has weight `train.beta` = 0.01, overriding TRL's defaults (`dapo`, be
 
 Weights stay in fp32 (on a GPU, bf16 autocast): updates of lr 1e-6 are below bf16's resolution
 and would round away in pure-bf16 weights.
+
+Groups without signal (synthrl.train.settled): each row carries its index in a `synthrl_row`
+column to the reward function, whose binary verdicts are recorded per prompt; the share of groups
+all correct or all wrong is logged per step, and with `train.skip_settled` a `SettledSampler`
+replaces TRL's prompt sampler (`use_settled_sampler`).
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from typing import Any
 
 from synthrl.config import TrainConfig
 from synthrl.errors import SynthRLError
+from synthrl.llm.base import pure_sampling
 from synthrl.prompts import plain_prompt
-from synthrl.train.metrics import MetricsFile, quiet_progress
+from synthrl.train.metrics import MetricsFile, StateFile, quiet_progress
 from synthrl.train.processes import world_size
+from synthrl.train.settled import ROW_ID, SettledPrompts, SettledSampler, verdict_recorder
 
 
 def batch_shape(cfg: TrainConfig, n_prompts: int) -> tuple[int, int]:
@@ -55,26 +62,30 @@ def grpo_args(
 
     per_device, accumulation = batch_shape(cfg, n_prompts)
     with quiet_renames():
-        return GRPOConfig(
-            **trainer_args(cfg, out_dir),
-            learning_rate=cfg.learning_rate,
-            lr_scheduler_type="constant",  # as TinyZero / veRL; HF defaults to a linear decay
-            beta=cfg.beta,
-            loss_type=cfg.loss_type,
-            scale_rewards="group",
-            num_generations=cfg.num_generations,
-            per_device_train_batch_size=per_device,
-            gradient_accumulation_steps=accumulation,
-            max_completion_length=cfg.max_completion_tokens,
-            temperature=cfg.temperature,
-            num_train_epochs=cfg.epochs,
-            use_vllm=cfg.vllm,
-            vllm_mode="colocate",
-            steps_per_generation=None if cfg.vllm else 1,
-            # vLLM stops at its tokenizer's EOS only; the extra stop tokens are passed on.
-            generation_kwargs={"stop_token_ids": stop_ids} if cfg.vllm and stop_ids else None,
-            disable_dropout=True,
-            dataloader_num_workers=0,
+        return GRPOConfig(  # train.trl_args: further GRPOConfig fields, set last
+            **dict(
+                **trainer_args(cfg, out_dir),
+                learning_rate=cfg.learning_rate,
+                lr_scheduler_type="constant",  # as TinyZero / veRL; HF defaults to a linear decay
+                beta=cfg.beta,
+                loss_type=cfg.loss_type,
+                scale_rewards="group",
+                num_generations=cfg.num_generations,
+                per_device_train_batch_size=per_device,
+                gradient_accumulation_steps=accumulation,
+                max_completion_length=cfg.max_completion_tokens,
+                temperature=cfg.temperature,
+                **pure_sampling(),  # the sampler of probe and score too (docs/sampling.md)
+                num_train_epochs=cfg.epochs,
+                use_vllm=cfg.vllm,
+                vllm_mode="colocate",
+                steps_per_generation=None if cfg.vllm else 1,
+                # vLLM stops at its tokenizer's EOS only; the extra stop tokens are passed on.
+                generation_kwargs={"stop_token_ids": stop_ids} if cfg.vllm and stop_ids else None,
+                disable_dropout=True,
+                dataloader_num_workers=0,
+            )
+            | cfg.trl_args
         )
 
 
@@ -159,12 +170,22 @@ def train_grpo(
     from synthrl.answers import make_reward_fn
 
     batch_shape(cfg, len(rows))  # fail on an impossible batch before loading a model
+    if cfg.skip_settled:
+        require_sampler_hook()
     model, tokenizer = load_model(model_path), load_tokenizer(model_path)
     base_eos = model.generation_config.eos_token_id
     stop_ids = add_stop_tokens(model, tokenizer, cfg.stop_tokens)
     args = grpo_args(cfg, out_dir, len(rows), stop_ids)
-    reward = json_column_reward(make_reward_fn(kind, format_weight=cfg.format_reward))  # type: ignore[arg-type]
-    dataset = Dataset.from_list(plain_prompts(rows, tokenizer))
+    settled = SettledPrompts(len(rows), cfg.settle_window, cfg.settle_steps)
+    load_settled(settled, last_checkpoint(out_dir))
+    checker = make_reward_fn(  # type: ignore[arg-type]
+        kind,
+        format_weight=cfg.format_reward,
+        lenient_credit=cfg.lenient_credit,
+        on_verdicts=verdict_recorder(settled, gather_processes()),
+    )
+    reward = trl_reward(checker, cfg.max_completion_tokens, stop_ids)
+    dataset = Dataset.from_list(plain_prompts(with_row_ids(rows), tokenizer))
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[reward, *(extra_rewards or [])],
@@ -172,10 +193,81 @@ def train_grpo(
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=lora_config(cfg) if cfg.lora else None,
-        callbacks=[MetricsFile(out_dir / "metrics.jsonl")],
+        callbacks=[
+            MetricsFile(out_dir / "metrics.jsonl", extra=settled.step_metrics),
+            StateFile(SETTLED_FILE, settled.state_dict),
+        ],
     )
+    if cfg.skip_settled:
+        use_settled_sampler(trainer, settled)
     quiet_progress(trainer, "train (GRPO)")
     return run_trainer(trainer, out_dir, cfg.lora, base_eos)
+
+
+SETTLED_FILE = "settled.json"  # in each checkpoint: the prompts' streaks, for a resumed run
+
+
+def with_row_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row with its index in a `ROW_ID` column (passed through to the reward function)."""
+    return [{**row, ROW_ID: i} for i, row in enumerate(rows)]
+
+
+def load_settled(settled: SettledPrompts, checkpoint: str | None) -> None:
+    """Continue the prompts' streaks from the checkpoint a run resumes from."""
+    path = Path(checkpoint) / SETTLED_FILE if checkpoint else None
+    if path is not None and _readable_json(path):
+        settled.load_state_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def gather_processes() -> Any:
+    """Under accelerate with several processes, a function collecting a list from all of them
+    (each process's sampler must see every verdict); None for one process."""
+    if world_size() == 1:
+        return None
+    from accelerate.utils import gather_object
+
+    return gather_object
+
+
+def use_settled_sampler(trainer: Any, settled: SettledPrompts) -> None:
+    """Make a TRL `GRPOTrainer` draw its prompts with a `SettledSampler`: TRL (1.x) builds its
+    `RepeatSampler` in `_get_train_sampler`, which this replaces on the instance with the same
+    layout (generation batch, group size, repeats) and the same seeded torch permutations."""
+    args = trainer.args
+
+    def sampler(dataset: Any = None) -> SettledSampler:
+        return SettledSampler(
+            settled,
+            batch_size=args.generation_batch_size // trainer.num_generations,
+            mini_repeat_count=trainer.num_generations,
+            repeat_count=trainer.num_iterations * args.steps_per_generation,
+            permute=torch_permutation(args.seed, trainer.shuffle_dataset),
+        )
+
+    trainer._get_train_sampler = sampler
+
+
+def require_sampler_hook() -> None:
+    """Fail before training if the installed TRL builds its prompt sampler elsewhere."""
+    import trl
+    from trl import GRPOTrainer
+
+    if "_get_train_sampler" not in vars(GRPOTrainer):
+        raise SynthRLError(
+            "train.skip_settled replaces TRL's GRPOTrainer._get_train_sampler, which TRL "
+            f"{trl.__version__} does not define; set train.skip_settled=false or use TRL 1.x."
+        )
+
+
+def torch_permutation(seed: int, shuffle: bool = True) -> Any:
+    """Permutations as TRL's `RepeatSampler` draws them (torch, one generator seeded once)."""
+    if not shuffle:
+        return lambda n: list(range(n))
+    import torch
+
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return lambda n: torch.randperm(n, generator=generator).tolist()
 
 
 KEEP = object()  # run_trainer's default: leave the generation config as it is
@@ -200,13 +292,22 @@ def run_trainer(trainer: Any, out_dir: Path, lora: bool, base_eos: Any = KEEP) -
     }
 
 
-def json_column_reward(inner: Any) -> Any:
-    """Decode the JSON option columns (Arrow keeps one type per column) before judging."""
+def trl_reward(inner: Any, max_tokens: int, eos_ids: list[int]) -> Any:
+    """The answer checker's reward as TRL calls it: decode the JSON option columns (Arrow keeps
+    one type per column), and tell the checker which completions were cut off at the token
+    limit (no EOS among TRL's `completion_ids`, which end at the first EOS), so a rollout is
+    judged by the same cut-off policy as every stage (`synthrl.answers.extract`)."""
+    stops = set(eos_ids)
 
     def reward(completions: list[Any], answer: list[str], **columns: Any) -> list[float]:
         for key in ("options", "synonyms"):
             if key in columns:
                 columns[key] = [json.loads(v) if isinstance(v, str) else v for v in columns[key]]
+        ids = columns.pop("completion_ids", None)
+        if ids is not None:
+            columns["truncated"] = [
+                len(row) >= max_tokens and not (row and row[-1] in stops) for row in ids
+            ]
         return inner(completions, answer, **columns)
 
     reward.__name__ = inner.__name__

@@ -33,10 +33,14 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
 
 
 def verl_rows(
-    task_name: str, rows: list[dict[str, Any]], ids: list[str], format_weight: float
+    task_name: str,
+    rows: list[dict[str, Any]],
+    ids: list[str],
+    format_weight: float,
+    lenient_credit: float = 1.0,
 ) -> list[dict[str, Any]]:
     """synthrl GRPO rows (see train.data) as veRL parquet rows; the reward file reads the answer
-    kind, options and `train.format_reward` from `extra_info`."""
+    kind, options, `train.format_reward` and `train.lenient_credit` from `extra_info`."""
     out = []
     for index, (row, sample_id) in enumerate(zip(rows, ids, strict=True)):
         extra: dict[str, Any] = {
@@ -44,8 +48,9 @@ def verl_rows(
             "id": sample_id,
             "kind": row["kind"],
             "format_weight": format_weight,
+            "lenient_credit": lenient_credit,
         }
-        for key in ("letters", "labels"):
+        for key in ("letters", "labels", "rel_tol", "decimals"):
             if key in row:
                 extra[key] = row[key]
         for key in ("options", "synonyms"):
@@ -118,7 +123,10 @@ def write_export(
     import pyarrow.parquet as pq
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist(verl_rows(task_name, rows, ids, config.train.format_reward))
+    cfg = config.train
+    table = pa.Table.from_pylist(
+        verl_rows(task_name, rows, ids, cfg.format_reward, cfg.lenient_credit)
+    )
     pq.write_table(table, out_dir / "train.parquet")
     (out_dir / "reward.py").write_text(REWARD_FILE, encoding="utf-8")
     lines = overrides(config, out_dir.resolve(), model_path)
@@ -150,9 +158,10 @@ def launch(script: Path) -> int:
     missing."""
     if importlib.util.find_spec("verl") is None:
         raise SynthRLError(
-            "veRL is not installed here: pip install 'synthrl[verl]' on the GPU nodes (veRL pins "
-            "its own transformers range), or copy the export folder to the cluster and run "
-            f"{script.name} there."
+            "veRL is not installed here: on the GPU nodes, pip install verl, then "
+            "`pip install --no-deps synthrl` and its `reward` extra's packages (veRL pins its own "
+            f"transformers range), or copy the export folder to the cluster and run {script.name} "
+            "there."
         )
     import torch
 
