@@ -1,11 +1,13 @@
 """The veRL export, checked standalone (veRL pins transformers<5.11 and cannot share this
 environment): parquet schema, the reward file scores responses with synthrl's checker, and the
-launch script carries the GRPO overrides."""
+launch script carries the GRPO or PPO overrides."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,7 +17,7 @@ from synthrl.config import resolve_config
 from synthrl.errors import SynthRLError
 from synthrl.task import load_task
 from synthrl.train.data import rows_from_selected
-from synthrl.train.verl import launch, write_export
+from synthrl.train.verl import CRITIC_LEARNING_RATE, launch, write_export
 from tests.conftest import EXAMPLES
 
 SELECTED = [
@@ -28,11 +30,17 @@ SELECTED = [
 ]
 
 
-def export(tmp_path: Path) -> dict[str, Path]:
+def export(tmp_path: Path, algo: str = "grpo") -> dict[str, Path]:
     task = load_task(EXAMPLES / "logiqa.yaml")
     config = resolve_config("paper")
     rows = rows_from_selected(task, SELECTED, "grpo")
-    return write_export(tmp_path, config, task.name, rows, ["g1"], "Qwen/Qwen2.5-7B")
+    return write_export(tmp_path, config, task.name, rows, ["g1"], "Qwen/Qwen2.5-7B", algo)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "synthrl.cli", *args], capture_output=True, text=True, check=False
+    )
 
 
 def test_parquet_schema(tmp_path: Path) -> None:
@@ -103,19 +111,57 @@ def test_launch_refuses_without_verl(tmp_path: Path) -> None:
 
 
 def test_verl_engine_refuses_the_baselines(tmp_path: Path) -> None:
-    """--engine verl trains GRPO on the selection; SFT and human data are TRL-only: say so."""
-    import subprocess
-    import sys
-
+    """--engine verl trains GRPO or PPO on the selection; SFT and human data are TRL-only."""
     for extra in (["--algo", "sft"], ["--data", str(tmp_path / "human.jsonl")]):
-        command = [sys.executable, "-m", "synthrl.cli", "train", str(tmp_path), "--engine", "verl"]
-        done = subprocess.run(
-            [*command, *extra],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        done = cli("train", str(tmp_path), "--engine", "verl", *extra)
         assert done.returncode == 1 and "--engine trl" in done.stderr, done.stderr
+
+
+def test_ppo_export(tmp_path: Path) -> None:
+    """PPO: GAE with a critic from the actor's own model, one completion per prompt, the KL in
+    the reward at train.beta, and run_ppo.sh (replacing a GRPO script left in the folder)."""
+    export(tmp_path)
+    files = export(tmp_path, "ppo")
+    assert files["script"] == tmp_path / "run_ppo.sh" and files["script"].is_file()
+    assert not (tmp_path / "run_grpo.sh").exists()
+    lines = (tmp_path / "overrides.txt").read_text().splitlines()
+    values = dict(line.split("=", 1) for line in lines)
+    assert len(values) == len(lines)  # no key set twice
+    assert values["algorithm.adv_estimator"] == "gae"
+    assert values["actor_rollout_ref.rollout.n"] == "1"
+    assert values["critic.model.path"] == values["actor_rollout_ref.model.path"]
+    assert values["critic.model.path"] == "Qwen/Qwen2.5-7B"
+    assert float(values["critic.optim.lr"]) == CRITIC_LEARNING_RATE
+    assert (
+        values["critic.ppo_mini_batch_size"]
+        == values["actor_rollout_ref.actor.ppo_mini_batch_size"]
+    )
+    assert values["critic.strategy"] == "fsdp"
+    assert values["algorithm.use_kl_in_reward"] == "True"
+    assert float(values["algorithm.kl_ctrl.kl_coef"]) == resolve_config("paper").train.beta
+    assert values["actor_rollout_ref.actor.use_kl_loss"] == "False"
+    assert values["algorithm.gamma"] == values["algorithm.lam"] == "1.0"
+    assert values["trainer.critic_warmup"] == "0"
+    text = files["script"].read_text()
+    assert "algorithm.adv_estimator=gae" in text and "--algo ppo" in text
+    grpo = export(tmp_path / "grpo")
+    assert grpo["script"].name == "run_grpo.sh"
+    assert "critic." not in (tmp_path / "grpo" / "overrides.txt").read_text()
+
+
+def test_unknown_algo_is_refused(tmp_path: Path) -> None:
+    """Before reading the run: an unknown algorithm, and SFT or PPO on the wrong engine."""
+    for command, message in (
+        (["export", "verl", str(tmp_path), "--algo", "dpo"], "unknown veRL algorithm 'dpo'"),
+        (["export", "verl", str(tmp_path), "--algo", "sft"], "--engine trl"),
+        (["train", str(tmp_path), "--engine", "verl", "--algo", "dpo"], "use one of grpo, ppo"),
+        (["train", str(tmp_path), "--algo", "ppo"], "--engine verl"),
+    ):
+        done = cli(*command)
+        assert done.returncode == 1 and message in done.stderr, (command, done.stderr)
+    with pytest.raises(SynthRLError, match="unknown veRL algorithm"):
+        export(tmp_path, "reinforce")
+    assert not (tmp_path / "train.parquet").exists()  # refused before writing anything
 
 
 def test_format_reward_setting_reaches_the_verl_reward(tmp_path: Path) -> None:

@@ -317,15 +317,22 @@ app.add_typer(export_app, name="export")
 @export_app.command("verl")
 def export_verl_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run directory whose select stage finished.")],
-    out: Annotated[Path | None, typer.Option(help="Folder (default RUN/export/verl).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder (default RUN/export/verl, or RUN/export/verl-ppo for ppo)."),
+    ] = None,
     base: Annotated[
         str | None, typer.Option(help="Model to train (default: the run's base).")
     ] = None,
+    algo: Annotated[
+        str, typer.Option(help="grpo (paper) or ppo (GAE with a critic from the same model).")
+    ] = "grpo",
 ) -> None:
-    """Write veRL's parquet, a reward file calling synthrl's checker, and a GRPO launch script."""
+    """Write veRL's parquet, a reward file calling synthrl's checker, and a GRPO or PPO launch
+    script."""
     from synthrl.run import export_verl
 
-    for name, path in export_verl(run_dir, out, base).items():
+    for name, path in export_verl(run_dir, out, base, algo).items():
         console.print(f"[green]wrote[/] {name}: {path}")
 
 
@@ -333,7 +340,9 @@ def export_verl_cmd(
 def train(
     run_dir: Annotated[Path, typer.Argument(help="A run directory whose select stage finished.")],
     engine: Annotated[str, typer.Option(help="trl (this machine) or verl (Ray cluster).")] = "trl",
-    algo: Annotated[str | None, typer.Option(help="grpo or sft (baseline).")] = None,
+    algo: Annotated[
+        str | None, typer.Option(help="grpo, sft (baseline; trl only) or ppo (verl only).")
+    ] = None,
     data: Annotated[
         str | None,
         typer.Option(
@@ -351,13 +360,18 @@ def train(
     if engine == "verl":
         if algo == "sft" or data:
             raise SynthRLError(
-                "--engine verl trains GRPO on the run's selected samples; the SFT and human-data "
-                "baselines run with --engine trl (or export your data to veRL's parquet yourself)."
+                "--engine verl trains GRPO or PPO on the run's selected samples; the SFT and "
+                "human-data baselines run with --engine trl (or export your data to veRL's "
+                "parquet yourself)."
             )
-        files = export_verl(run_dir)
+        files = export_verl(run_dir, algo=algo or "grpo")
         raise typer.Exit(launch(files["script"]))
     if engine != "trl":
         raise SynthRLError(f"unknown engine {engine!r}: use trl or verl.")
+    if algo == "ppo":
+        raise SynthRLError(
+            "PPO trains with --engine verl: TRL dropped its PPO trainer (grpo and sft train here)."
+        )
     extra = list(set_ or [])
     if algo:
         extra.append(f"train.algo={algo}")

@@ -126,8 +126,8 @@ GENERATE_DEMOS = (
 )
 # Ours (balance by design, `generate.balance`): the answer the new example must have.
 GENERATE_TARGET = (
-    "The correct answer of the new example must be '{target}': write an input whose correct "
-    "answer is '{target}', without stating that answer in the input, and an output that "
+    "The correct answer of the new example must be '{target}'{others}: write an input whose "
+    "correct answer is '{target}', without stating that answer in the input, and an output that "
     "arrives at it.\n"
 )
 GENERATE_TARGET_CHOICE = (
@@ -193,8 +193,16 @@ def target_line(task: Task, target: str | None) -> str:
     """The sentence naming the answer a new example must have (balance by design), or ''."""
     if target is None:
         return ""
-    template = GENERATE_TARGET_CHOICE if task.answer.kind == "choice" else GENERATE_TARGET
-    return template.format(target=target)
+    if task.answer.kind == "choice":
+        return GENERATE_TARGET_CHOICE.format(target=target)
+    # Naming the other answers: asked for 'neutral' alone, the embedded instructor wrote
+    # positive reviews for all 7 such requests (bench/balance.py, review3).
+    from synthrl.synthesis.balance import answer_values
+
+    others = [f"'{value}'" for value in answer_values(task) if value != target]
+    return GENERATE_TARGET.format(
+        target=target, others=f", not {' or '.join(others)}" if others else ""
+    )
 
 
 # Figure 7, verbatim.

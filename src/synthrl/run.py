@@ -282,12 +282,17 @@ def load_run(run_dir: Path) -> tuple[Task, RunConfig, RunDir, Path]:
     return load_task(task_file), config, run, task_file
 
 
-def export_verl(run_dir: Path, out: Path | None = None, base: str | None = None) -> dict[str, Path]:
-    """Write the veRL export of a run's selected samples (see synthrl.train.verl)."""
+def export_verl(
+    run_dir: Path, out: Path | None = None, base: str | None = None, algo: str = "grpo"
+) -> dict[str, Path]:
+    """Write the veRL export of a run's selected samples for `algo` (grpo or ppo; see
+    synthrl.train.verl) into `out`, by default RUN/export/verl (grpo) or RUN/export/verl-ppo, so
+    the two never share a checkpoint folder."""
     from synthrl.train.data import rows_from_selected
     from synthrl.train.model_path import trainable_path
-    from synthrl.train.verl import write_export
+    from synthrl.train.verl import check_algo, write_export
 
+    check_algo(algo)
     task, config, run, _ = load_run(run_dir)
     selected = run.rows("select", "selected.jsonl")
     if not selected:
@@ -295,9 +300,10 @@ def export_verl(run_dir: Path, out: Path | None = None, base: str | None = None)
     spec = base or config.models.base
     kind, rest = parse_spec(spec)
     model_path = rest if kind in ("hf", "vllm") else trainable_path(spec)
-    rows = rows_from_selected(task, selected, "grpo")
-    folder = out or run.root / "export" / "verl"
-    return write_export(folder, config, task.name, rows, [s["id"] for s in selected], model_path)
+    rows = rows_from_selected(task, selected, "grpo")  # prompt + gold answer: PPO's rows too
+    folder = out or run.root / "export" / ("verl" if algo == "grpo" else f"verl-{algo}")
+    ids = [s["id"] for s in selected]
+    return write_export(folder, config, task.name, rows, ids, model_path, algo)
 
 
 def run_eval(

@@ -29,6 +29,8 @@ KINDS = {
     "text": "capitals",
 }
 SETTINGS = [
+    "keywords.count=3",
+    "keywords.max_tokens=96",
     "retrieve.per_keyword=1",
     "generate.n=3",
     "generate.max_tokens=256",
@@ -37,7 +39,7 @@ SETTINGS = [
     "probe.max_tokens=128",
     "adapt.max_tokens=256",
     "score.samples=2",
-    "score.max_tokens=128",
+    "score.max_tokens=96",
     "select.m=1",
 ]
 THROUGH_SELECT = STAGE_NAMES[: STAGE_NAMES.index("select") + 1]

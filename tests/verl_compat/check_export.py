@@ -9,11 +9,13 @@ Run it with the python of an environment that holds veRL (0.9.x) and synthrl (in
 It uses veRL's own code at every step:
 1. config: composes veRL's Hydra trainer config (`verl/trainer/config/ppo_trainer.yaml`) with
    every line of overrides.txt (`${VAR:-default}` resolved to its default), checks that each
-   override landed, that none sits on a legacy key main_ppo ignores, the GRPO settings and the
-   `--expect` values, then runs main_ppo's `validate_config`;
-2. script: runs run_grpo.sh with Hydra's `--cfg job` (main_ppo's own entry point prints the
-   config it would train with and exits) and checks it equals the composed config, so the
-   script's shell quoting and `${VAR:-default}` expansions are checked too;
+   override landed, that none sits on a legacy key main_ppo ignores, the GRPO or PPO settings
+   (PPO: `algorithm.adv_estimator=gae`, a critic from the actor's model, the KL in the reward)
+   and the `--expect` values, then runs main_ppo's `validate_config` (with PPO's critic, veRL
+   builds and validates its critic config too);
+2. script: runs run_grpo.sh or run_ppo.sh with Hydra's `--cfg job` (main_ppo's own entry point
+   prints the config it would train with and exits) and checks it equals the composed config,
+   so the script's shell quoting and `${VAR:-default}` expansions are checked too;
 3. dataset: reads train.parquet with veRL's dataset class (`create_rl_dataset` ->
    `RLHFDataset`, with the composed `data` config and the tokenizer) and checks that each row's
    chat prompt survives, tokenizes within `data.max_prompt_length` and decodes back to the
@@ -49,6 +51,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 SHELL_DEFAULT = re.compile(r"\$\{(\w+):-([^}]*)\}")
 CORRECT = "<think>Checking the options.</think>\n<answer>{}</answer>"
+ALGOS = {"grpo": "grpo", "gae": "ppo"}  # veRL's algorithm.adv_estimator -> `--algo` of the export
 
 
 class Report:
@@ -127,26 +130,40 @@ def check_config(report: Report, export: Path, expect: list[str]) -> Any:
 
     actor = cfg.actor_rollout_ref.actor
     rollout = cfg.actor_rollout_ref.rollout
-    reward_fn = cfg.reward.custom_reward_function
-    report.check(
-        "config",
-        "algorithm.adv_estimator",
-        cfg.algorithm.adv_estimator == "grpo",
-        cfg.algorithm.adv_estimator,
-    )
-    report.check("config", "rollout.n > 1 (GRPO groups)", rollout.n > 1, rollout.n)
-    report.check(
-        "config",
-        "KL as a loss, not in the reward",
-        actor.use_kl_loss and not cfg.algorithm.use_kl_in_reward,
-        f"kl_loss_coef={actor.kl_loss_coef}, kl_loss_type={actor.kl_loss_type}",
-    )
+    algo = ALGOS.get(cfg.algorithm.adv_estimator)
+    report.check("config", "algorithm.adv_estimator", algo is not None, cfg.algorithm.adv_estimator)
+    if algo == "grpo":
+        check_grpo(report, cfg)
+    elif algo == "ppo":
+        check_ppo(report, cfg)
     report.check(
         "config",
         "lr / temperature / total_epochs",
         True,
         f"{actor.optim.lr} / {rollout.temperature} / {cfg.trainer.total_epochs}",
     )
+    check_paths(report, cfg, export)
+    for key, value in parse(expect):
+        found = plain(OmegaConf.select(cfg, key, default="<missing>"))
+        report.check("config", f"expect {key}", same(found, value), f"{found!r} (wanted {value!r})")
+
+    from verl.trainer.ppo.utils import need_critic, need_reference_policy
+    from verl.utils.config import omega_conf_to_dataclass, validate_config
+
+    # With a critic (PPO) this builds veRL's critic config, its model config included (which
+    # loads critic.model.path's tokenizer and HF config), and validates its batch sizes.
+    validate_config(
+        config=cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg)
+    )
+    omega_conf_to_dataclass(cfg.algorithm)
+    omega_conf_to_dataclass(cfg.actor_rollout_ref.rollout)
+    report.check("config", "validate_config (as main_ppo) and dataclass configs", True)
+    return cfg
+
+
+def check_paths(report: Report, cfg: Any, export: Path) -> None:
+    """The reward function and the training data are this export's files."""
+    reward_fn = cfg.reward.custom_reward_function
     reward_path = (export / "reward.py").resolve()
     report.check(
         "config",
@@ -164,20 +181,72 @@ def check_config(report: Report, export: Path, expect: list[str]) -> Any:
         [Path(f).resolve() for f in train_files] == [(export / "train.parquet").resolve()],
         train_files,
     )
-    for key, value in parse(expect):
-        found = plain(OmegaConf.select(cfg, key, default="<missing>"))
-        report.check("config", f"expect {key}", same(found, value), f"{found!r} (wanted {value!r})")
 
-    from verl.trainer.ppo.utils import need_critic, need_reference_policy
-    from verl.utils.config import omega_conf_to_dataclass, validate_config
 
-    validate_config(
-        config=cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg)
+def check_grpo(report: Report, cfg: Any) -> None:
+    """GRPO: groups of completions per prompt, the KL as a loss term, no critic."""
+    from verl.trainer.ppo.utils import need_critic
+
+    actor = cfg.actor_rollout_ref.actor
+    rollout = cfg.actor_rollout_ref.rollout
+    report.check("config", "rollout.n > 1 (GRPO groups)", rollout.n > 1, rollout.n)
+    report.check(
+        "config",
+        "KL as a loss, not in the reward",
+        actor.use_kl_loss and not cfg.algorithm.use_kl_in_reward,
+        f"kl_loss_coef={actor.kl_loss_coef}, kl_loss_type={actor.kl_loss_type}",
     )
-    omega_conf_to_dataclass(cfg.algorithm)
-    omega_conf_to_dataclass(cfg.actor_rollout_ref.rollout)
-    report.check("config", "validate_config (as main_ppo) and dataclass configs", True)
-    return cfg
+    report.check("config", "no critic (need_critic)", not need_critic(cfg))
+
+
+def check_ppo(report: Report, cfg: Any) -> None:
+    """PPO: GAE with a critic from the actor's model, one completion per prompt, the KL in the
+    reward (a reference policy), and the critic's batches the actor's."""
+    from verl.trainer.ppo.utils import need_critic, need_reference_policy
+
+    actor = cfg.actor_rollout_ref.actor
+    critic = cfg.critic
+    algorithm = cfg.algorithm
+    report.check("config", "rollout.n == 1", cfg.actor_rollout_ref.rollout.n == 1)
+    report.check("config", "critic enabled (need_critic)", need_critic(cfg))
+    report.check(
+        "config",
+        "critic.model.path is the actor's model",
+        critic.model.path == cfg.actor_rollout_ref.model.path,
+        critic.model.path,
+    )
+    report.check(
+        "config",
+        "critic batches match the actor's",
+        critic.ppo_mini_batch_size == actor.ppo_mini_batch_size
+        and critic.ppo_micro_batch_size_per_gpu is not None
+        and critic.strategy == actor.strategy,
+        f"mini {critic.ppo_mini_batch_size}, micro/gpu {critic.ppo_micro_batch_size_per_gpu}, "
+        f"{critic.strategy}, lr {critic.optim.lr}",
+    )
+    report.check(
+        "config",
+        "KL in the reward, not as a loss, with a reference policy",
+        algorithm.use_kl_in_reward and not actor.use_kl_loss and need_reference_policy(cfg),
+        f"kl_ctrl={algorithm.kl_ctrl.type} {algorithm.kl_ctrl.kl_coef}, "
+        f"kl_penalty={algorithm.kl_penalty}",
+    )
+    from verl.utils.config import omega_conf_to_dataclass
+
+    built = omega_conf_to_dataclass(critic)  # as veRL's trainer builds its critic worker
+    report.check(
+        "config",
+        "veRL builds the critic config and its model config",
+        type(built).__name__ == "FSDPCriticConfig"
+        and type(built.model).__name__ == "HFModelConfig",
+        f"{type(built).__name__}, model {type(built.model).__name__} at {built.model.local_path}",
+    )
+    report.check(
+        "config",
+        "GAE gamma / lam / critic_warmup",
+        (algorithm.gamma, algorithm.lam, cfg.trainer.critic_warmup) == (1.0, 1.0, 0),
+        f"{algorithm.gamma} / {algorithm.lam} / {cfg.trainer.critic_warmup}",
+    )
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -190,13 +259,15 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def check_script(report: Report, cfg: Any, export: Path) -> None:
-    """run_grpo.sh through main_ppo's Hydra entry point, printing its config (`--cfg job`)."""
+    """run_ALGO.sh through main_ppo's Hydra entry point, printing its config (`--cfg job`)."""
     import yaml
     from omegaconf import OmegaConf
 
-    script = export / "run_grpo.sh"
-    if not script.is_file():
-        report.check("script", "run_grpo.sh present", False)
+    script = export / f"run_{ALGOS.get(cfg.algorithm.adv_estimator)}.sh"
+    scripts = sorted(path.name for path in export.glob("run_*.sh"))
+    if not report.check(
+        "script", f"{script.name} present, alone", scripts == [script.name], scripts
+    ):
         return
     shell_vars = ("GPUS_PER_NODE", "NNODES", "ROLLOUT_TP", "PYTHON")
     env = {k: v for k, v in os.environ.items() if k not in shell_vars}
@@ -206,7 +277,7 @@ def check_script(report: Report, cfg: Any, export: Path) -> None:
     )
     if not report.check(
         "script",
-        "main_ppo accepts run_grpo.sh's arguments",
+        f"main_ppo accepts {script.name}'s arguments",
         done.returncode == 0,
         "" if done.returncode == 0 else done.stderr.strip().splitlines()[-3:],
     ):

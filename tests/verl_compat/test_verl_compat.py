@@ -1,4 +1,4 @@
-"""The veRL export checked against veRL itself (`make verl-check`).
+"""The veRL export, GRPO and PPO, checked against veRL itself (`make verl-check`).
 
 veRL pins transformers<5.11 and cannot share synthrl's environment, so check_export.py runs in
 a separate one: the python in $SYNTHRL_VERL_PYTHON, else `.venv-verl/bin/python` (which
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from synthrl.config import resolve_config
+from synthrl.config import RunConfig, resolve_config
 from synthrl.task import load_task
 from synthrl.train.data import rows_from_selected
-from synthrl.train.verl import write_export
+from synthrl.train.verl import ALGOS, CRITIC_LEARNING_RATE, write_export
 from tests.conftest import EXAMPLES, REPO
 
 CHECK = Path(__file__).with_name("check_export.py")
@@ -56,7 +56,38 @@ def python() -> Path:
     return found
 
 
-def test_export_is_accepted_by_verl(tmp_path: Path, python: Path) -> None:
+def expected(config: RunConfig, algo: str) -> dict[str, object]:
+    """Composed values check_export.py must find for this export (beyond its own checks)."""
+    t = config.train
+    if algo == "ppo":
+        specific = {
+            "algorithm.adv_estimator": "gae",
+            "actor_rollout_ref.rollout.n": 1,
+            "algorithm.kl_ctrl.kl_coef": t.beta,
+            "critic.optim.lr": CRITIC_LEARNING_RATE,
+            "critic.ppo_mini_batch_size": t.prompts_per_step,
+        }
+    else:
+        specific = {
+            "algorithm.adv_estimator": "grpo",
+            "actor_rollout_ref.rollout.n": t.num_generations,
+            "actor_rollout_ref.actor.kl_loss_coef": t.beta,
+        }
+    return {
+        **specific,
+        "actor_rollout_ref.actor.optim.lr": t.learning_rate,
+        "actor_rollout_ref.rollout.temperature": t.temperature,
+        "trainer.total_epochs": max(1, round(t.epochs)),
+        "data.train_batch_size": t.prompts_per_step,
+        "data.max_response_length": t.max_completion_tokens,
+        "reward.custom_reward_function.name": "compute_score",
+        "actor_rollout_ref.rollout.tensor_model_parallel_size": 1,  # ${ROLLOUT_TP:-1}
+        "trainer.test_freq": -1,
+    }
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_export_is_accepted_by_verl(tmp_path: Path, python: Path, algo: str) -> None:
     from synthrl.models import hf_path
 
     rows, ids = [], []
@@ -66,23 +97,15 @@ def test_export_is_accepted_by_verl(tmp_path: Path, python: Path) -> None:
         ids.append(name)
     config = resolve_config("paper")
     export = tmp_path / "verl"
-    write_export(export, config, "mixed", rows, ids, str(hf_path("base")))
+    model = str(hf_path("base"))
+    write_export(export, config, "mixed", rows, ids, model, algo)
 
-    t = config.train
     expect = {
-        "algorithm.adv_estimator": "grpo",
-        "actor_rollout_ref.rollout.n": t.num_generations,
-        "actor_rollout_ref.actor.kl_loss_coef": t.beta,
-        "actor_rollout_ref.actor.optim.lr": t.learning_rate,
-        "actor_rollout_ref.rollout.temperature": t.temperature,
-        "trainer.total_epochs": max(1, round(t.epochs)),
-        "data.train_batch_size": t.prompts_per_step,
-        "data.max_response_length": t.max_completion_tokens,
+        **expected(config, algo),
         "reward.custom_reward_function.path": str((export / "reward.py").resolve()),
-        "reward.custom_reward_function.name": "compute_score",
-        "actor_rollout_ref.rollout.tensor_model_parallel_size": 1,  # ${ROLLOUT_TP:-1}
-        "trainer.test_freq": -1,
     }
+    if algo == "ppo":
+        expect["critic.model.path"] = model
     args = [str(python), str(CHECK), str(export), "--tokenizer", str(hf_path("base"))]
     for key, value in expect.items():
         args += ["--expect", f"{key}={value}"]
@@ -94,3 +117,4 @@ def test_export_is_accepted_by_verl(tmp_path: Path, python: Path) -> None:
     assert done.returncode == 0, f"{report}\n{done.stderr[-3000:]}"
     assert "PASSED: " in done.stdout
     assert report.count("[reward] ok   row") == len(SELECTED), report
+    assert f"[script] ok   main_ppo accepts run_{algo}.sh's arguments" in report, report

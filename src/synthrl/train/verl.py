@@ -1,7 +1,8 @@
 """veRL (Ray + FSDP, multi-node) as a training engine: synthrl writes veRL's parquet schema, a
-reward file that calls synthrl's answer checker, and a launch script with GRPO overrides; the
-cluster runs veRL itself. `synthrl export verl RUN` writes them; `synthrl train RUN --engine verl`
-runs the script where veRL and a GPU are present (docs/training.md covers multi-node start).
+reward file that calls synthrl's answer checker, and a launch script with GRPO overrides (or PPO,
+GAE with a critic, for `--algo ppo`); the cluster runs veRL itself. `synthrl export verl RUN`
+writes them; `synthrl train RUN --engine verl` runs the script where veRL and a GPU are present
+(docs/training.md covers multi-node start).
 
 Row schema (veRL's RLHFDataset): data_source, prompt (chat messages), ability, reward_model
 {style: rule, ground_truth}, extra_info {index, id, kind, letters?, options?, labels?, ...}.
@@ -68,13 +69,31 @@ def verl_rows(
     return out
 
 
-def overrides(config: RunConfig, data_dir: Path, model_path: str) -> list[str]:
-    """Hydra overrides for veRL's main_ppo: GRPO with the run's settings."""
+ALGOS = ("grpo", "ppo")
+# PPO's critic (the base model with a fresh value head): the rate of veRL's PPO examples
+# (examples/ppo_trainer) and of its critic config's default.
+CRITIC_LEARNING_RATE = 1e-5
+MICRO_BATCH_PER_GPU = 4  # actor and critic forward/backward micro-batch; memory, not maths
+
+
+def check_algo(algo: str) -> str:
+    """`algo` if veRL's export offers it, else a SynthRLError naming the choices."""
+    if algo == "sft":
+        raise SynthRLError(
+            "the SFT baseline trains with --engine trl; the veRL export offers grpo and ppo."
+        )
+    if algo not in ALGOS:
+        raise SynthRLError(f"unknown veRL algorithm {algo!r}: use one of {', '.join(ALGOS)}.")
+    return algo
+
+
+def overrides(config: RunConfig, data_dir: Path, model_path: str, algo: str = "grpo") -> list[str]:
+    """Hydra overrides for veRL's main_ppo: GRPO or PPO with the run's settings."""
     t = config.train
     train_file = data_dir / "train.parquet"
+    specific = _grpo(config) if check_algo(algo) == "grpo" else _ppo(config, model_path)
     return [
-        "algorithm.adv_estimator=grpo",
-        "algorithm.use_kl_in_reward=False",
+        *specific,
         f"data.train_files={train_file}",
         f"data.val_files={train_file}",  # synthetic data only: no held-out split here
         "trainer.test_freq=-1",
@@ -85,14 +104,10 @@ def overrides(config: RunConfig, data_dir: Path, model_path: str) -> list[str]:
         f"actor_rollout_ref.model.path={model_path}",
         f"actor_rollout_ref.actor.optim.lr={t.learning_rate}",
         f"actor_rollout_ref.actor.ppo_mini_batch_size={t.prompts_per_step}",
-        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
-        "actor_rollout_ref.actor.use_kl_loss=True",
-        f"actor_rollout_ref.actor.kl_loss_coef={t.beta}",
-        "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
+        f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={MICRO_BATCH_PER_GPU}",
         "actor_rollout_ref.actor.loss_agg_mode=token-mean",
         "actor_rollout_ref.actor.strategy=fsdp",
         "actor_rollout_ref.rollout.name=vllm",
-        f"actor_rollout_ref.rollout.n={t.num_generations}",
         "actor_rollout_ref.rollout.tensor_model_parallel_size=${ROLLOUT_TP:-1}",
         f"actor_rollout_ref.rollout.temperature={t.temperature}",
         "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=8",
@@ -110,6 +125,43 @@ def overrides(config: RunConfig, data_dir: Path, model_path: str) -> list[str]:
     ]
 
 
+def _grpo(config: RunConfig) -> list[str]:
+    """GRPO: groups of `num_generations` completions, KL to the reference as a loss term."""
+    t = config.train
+    return [
+        "algorithm.adv_estimator=grpo",
+        "algorithm.use_kl_in_reward=False",
+        "actor_rollout_ref.actor.use_kl_loss=True",
+        f"actor_rollout_ref.actor.kl_loss_coef={t.beta}",
+        "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
+        f"actor_rollout_ref.rollout.n={t.num_generations}",
+    ]
+
+
+def _ppo(config: RunConfig, model_path: str) -> list[str]:
+    """PPO as veRL's examples run it: one completion per prompt, GAE with a critic initialised
+    from the same model (gamma = lambda = 1: a token's advantage is the reward still to come minus
+    the critic's value there), and the KL to the reference subtracted from the reward with the
+    fixed coefficient `train.beta`."""
+    t = config.train
+    return [
+        "algorithm.adv_estimator=gae",
+        "algorithm.gamma=1.0",
+        "algorithm.lam=1.0",
+        "algorithm.use_kl_in_reward=True",
+        "algorithm.kl_penalty=kl",
+        "algorithm.kl_ctrl.type=fixed",
+        f"algorithm.kl_ctrl.kl_coef={t.beta}",
+        "actor_rollout_ref.actor.use_kl_loss=False",
+        "actor_rollout_ref.rollout.n=1",
+        f"critic.model.path={model_path}",
+        f"critic.optim.lr={CRITIC_LEARNING_RATE}",
+        f"critic.ppo_mini_batch_size={t.prompts_per_step}",
+        f"critic.ppo_micro_batch_size_per_gpu={MICRO_BATCH_PER_GPU}",
+        "critic.strategy=fsdp",
+    ]
+
+
 def write_export(
     out_dir: Path,
     config: RunConfig,
@@ -117,11 +169,15 @@ def write_export(
     rows: list[dict[str, Any]],
     ids: list[str],
     model_path: str,
+    algo: str = "grpo",
 ) -> dict[str, Path]:
-    """Write train.parquet, reward.py, overrides.txt and run_grpo.sh into `out_dir`."""
+    """Write train.parquet, reward.py, overrides.txt and run_ALGO.sh (run_grpo.sh or
+    run_ppo.sh) into `out_dir`; another algorithm's script left there is removed, since
+    overrides.txt no longer matches it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    lines = overrides(config, out_dir.resolve(), model_path, algo)
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg = config.train
     table = pa.Table.from_pylist(
@@ -129,12 +185,15 @@ def write_export(
     )
     pq.write_table(table, out_dir / "train.parquet")
     (out_dir / "reward.py").write_text(REWARD_FILE, encoding="utf-8")
-    lines = overrides(config, out_dir.resolve(), model_path)
     (out_dir / "overrides.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    script = out_dir / "run_grpo.sh"
+    for other in ALGOS:
+        if other != algo:
+            (out_dir / f"run_{other}.sh").unlink(missing_ok=True)
+    script = out_dir / f"run_{algo}.sh"
     args = " \\\n    ".join(_shell_arg(line) for line in lines)
     script.write_text(
-        "#!/usr/bin/env bash\n# GRPO with veRL on Ray (written by `synthrl export verl`).\n"
+        "#!/usr/bin/env bash\n"
+        f"# {algo.upper()} with veRL on Ray (written by `synthrl export verl --algo {algo}`).\n"
         "# Multi-node: `ray start --head` on the first node, `ray start --address=HEAD:6379` on\n"
         "# the others, then run this on the head with NNODES and GPUS_PER_NODE set (and\n"
         "# ROLLOUT_TP for vLLM tensor parallelism, PYTHON for the interpreter with veRL).\n"
