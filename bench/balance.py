@@ -94,8 +94,20 @@ def inspect(task_name: str, out: Path) -> dict[str, Any]:
         "missing_parts": missing,
         "drops": drops,
         "relabelled": sum(1 for s in verified if not s.get("generator_agrees", True)),
+        "target_met": target_met(verified),
         "pass": ok,
     }
+
+
+def target_met(verified: list[dict[str, Any]]) -> dict[str, str]:
+    """Per target answer: how many of its verified samples the vote labelled with it ("7/10")."""
+    asked: dict[str, list[int]] = {}
+    for sample in verified:
+        if sample.get("target") is not None:
+            hits = asked.setdefault(str(sample["target"]), [0, 0])
+            hits[0] += str(sample["label"]) == str(sample["target"])
+            hits[1] += 1
+    return {target: f"{met}/{total}" for target, (met, total) in sorted(asked.items())}
 
 
 def main() -> None:
@@ -148,15 +160,16 @@ def main() -> None:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     print(
-        "| task | prompt | N | verified | labels | largest share | limit | leaks | missing parts "
-        "| minutes |"
+        "| task | prompt | N | verified | labels | target met | largest share | limit | leaks "
+        "| missing parts | minutes |"
     )
-    print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|")
     for r in results:
         labels = ", ".join(f"{k} {v}" for k, v in r["counts"].items())
         prompt = "balanced" if r["balance"] else "paper"
+        met = ", ".join(f"{k} {v}" for k, v in r["target_met"].items()) or "-"
         print(
-            f"| {r['task']} | {prompt} | {r['n']} | {r['verified']} | {labels} "
+            f"| {r['task']} | {prompt} | {r['n']} | {r['verified']} | {labels} | {met} "
             f"| {r['largest_share']:.0%} | {r['limit']:.0%} | {len(r['leaks'])} "
             f"| {len(r['missing_parts'])} | {r['seconds'] / 60:.1f} |"
         )

@@ -195,8 +195,9 @@ def target_line(task: Task, target: str | None) -> str:
         return ""
     if task.answer.kind == "choice":
         return GENERATE_TARGET_CHOICE.format(target=target)
-    # Naming the other answers: asked for 'neutral' alone, the embedded instructor wrote
-    # positive reviews for all 7 such requests (bench/balance.py, review3).
+    # The other answers are named too, for instructors that need it spelled out; the embedded
+    # 1.5B instructor wrote positive reviews when asked for 'neutral' either way (0/7 without,
+    # 0/6 with: bench/balance.py on review3, docs/benchmarks.md).
     from synthrl.synthesis.balance import answer_values
 
     others = [f"'{value}'" for value in answer_values(task) if value != target]
