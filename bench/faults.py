@@ -195,7 +195,7 @@ def corruption(root: Path, cache: Path, load_model: Callable[[Path], None]) -> l
                 json.loads(text)
         except ValueError as err:
             problems.append(f"{path.relative_to(root)}: {err}")
-    for manifest in root.glob(f"*/{MANIFEST}"):
+    for manifest in [*root.glob(f"*/{MANIFEST}"), *root.glob(f"round-*/*/{MANIFEST}")]:
         content = json.loads(manifest.read_text(encoding="utf-8")).get("content")
         if content is not None and content != folder_digest(manifest.parent):
             problems.append(f"{manifest.parent.name}: content differs from its manifest")
@@ -212,7 +212,8 @@ def corruption(root: Path, cache: Path, load_model: Callable[[Path], None]) -> l
 
 def unfinished_checkpoints(root: Path) -> list[Path]:
     """Checkpoint folders a kill cut off before `trainer_state.json` (resume skips them)."""
-    folders = root.glob("train/checkpoints/checkpoint-*")
+    folders = [*root.glob("train/checkpoints/checkpoint-*")]
+    folders += root.glob("round-*/train/checkpoints/checkpoint-*")  # --rounds
     return [p for p in folders if not (p / "trainer_state.json").is_file()]
 
 
@@ -252,7 +253,7 @@ def mismatches(reference: Path, killed: Path) -> list[str]:
     """Final artifacts that differ (resume points, usage log and hidden files aside)."""
 
     def files(root: Path) -> set[str]:
-        skip = ("checkpoints", "usage.json")
+        skip = ("checkpoints", "usage.json", "fingerprint.txt")  # a fingerprint, as VOLATILE
         return {
             str(p.relative_to(root))
             for p in root.rglob("*")
@@ -273,7 +274,7 @@ def mismatches(reference: Path, killed: Path) -> list[str]:
     return found
 
 
-def quick_setup(work: Path) -> Setup:
+def quick_setup(work: Path, extra: list[str]) -> Setup:
     sys.path.insert(0, str(ROOT))
     from tests.reliability import world
 
@@ -283,7 +284,10 @@ def quick_setup(work: Path) -> Setup:
         if world.load_trained(root)["step"] < 1:
             raise ValueError("no training step in the trained model")
 
-    return Setup(False, lambda out, cache: world.command(task, out, cache), load_model, 1800)
+    def argv(out: Path, cache: Path) -> list[str]:
+        return world.command(task, out, cache, *extra)
+
+    return Setup(False, argv, load_model, 1800)
 
 
 def real_settings() -> list[str]:
@@ -299,11 +303,11 @@ def real_settings() -> list[str]:
     return [*SETTINGS, "train.save_steps=1", "llm.parallel=1"]
 
 
-def real_setup() -> Setup:
+def real_setup(extra: list[str]) -> Setup:
     def argv(out: Path, cache: Path) -> list[str]:
         args = ["run", str(ROOT / "examples" / "tasks" / "gsm8k-demos.yaml"), "--preset", "cpu"]
         args += ["--out", str(out), "--cache", str(cache)]
-        return args + [x for s in real_settings() for x in ("--set", s)]
+        return args + [x for s in real_settings() for x in ("--set", s)] + extra
 
     def load_model(root: Path) -> None:
         from transformers import AutoModelForCausalLM
@@ -349,6 +353,9 @@ def main() -> None:
         help="make no new kill after the killed runs have taken this long (then resume)",
     )
     parser.add_argument(
+        "--rounds", type=int, default=1, help="run in rounds (synthrl.rounds; default 1)"
+    )
+    parser.add_argument(
         "--reuse-reference",
         action="store_true",
         help="keep the finished uninterrupted run already in --work (start the killed run anew)",
@@ -356,7 +363,8 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="faults-"))
     work.mkdir(parents=True, exist_ok=True)
-    setup = quick_setup(work) if args.quick else real_setup()
+    extra = ["--rounds", str(args.rounds)] if args.rounds > 1 else []
+    setup = quick_setup(work, extra) if args.quick else real_setup(extra)
     reference_s = reference_run(setup, work, args.reuse_reference)
     events = [row for row in read_log(work / "reference.log") if row[0] == "event"]
     targets = plan(events, args.kills, args.seed, tuple(args.kinds.split(",")))
@@ -374,7 +382,7 @@ def main() -> None:
     ]
     report(work, events, outcome, paid, corrupt, differ, reference_s)
     stages = {e[1] for e in events}
-    killed = {kill.split("/")[0] for kill in outcome.kills} & stages
+    killed = {kill.rsplit("/", 1)[0] for kill in outcome.kills} & stages
     # quick: at least 30 kills; real (each resume reloads the models): a kill in every stage
     enough = len(killed) == len(stages) if setup.real else len(outcome.kills) >= 30
     passed = (
@@ -399,8 +407,8 @@ def report(
     differ: list[str],
     reference_s: float,
 ) -> None:
-    by_kind = Counter(kill.split("/")[1] for kill in outcome.kills)
-    by_stage = Counter(kill.split("/")[0] for kill in outcome.kills)
+    by_kind = Counter(kill.rsplit("/", 1)[1] for kill in outcome.kills)
+    by_stage = Counter(kill.rsplit("/", 1)[0] for kill in outcome.kills)
     print(f"work dir: {work}")
     print(f"reference run: {reference_s:.0f} s, {len(events)} events")
     kills, resumed = len(outcome.kills), outcome.resumed

@@ -52,3 +52,10 @@ def test_audit_counts_right_and_wrong_labels(write_task, tmp_path: Path) -> None
     assert point["kept_share"] == 4 / 6 and point["kept_accuracy"] == 3 / 4
     first = next(p for p in summary["frontier"] if p["k"] == 1)
     assert first["kept_share"] == 5 / 6 and first["kept_accuracy"] == 4 / 5
+    # Every item's votes, in draw order, for replaying other stopping rules (bench/verify.py).
+    rows = json.loads(json.dumps(summary))["rows"]
+    assert summary["kind"] == "number" and [r["id"] for r in rows] == [it.id for it in audit.rows]
+    item3 = rows[3]
+    assert item3["votes"] == ["6", "6", "7"] and item3["label"] == "6" and item3["kept"]
+    assert item3["gold"] == "6" and item3["correct"] and item3["base_solved"] is False
+    assert rows[5]["votes"] == [None, None, None] and not rows[5]["kept"]

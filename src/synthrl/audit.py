@@ -8,7 +8,8 @@ that are right (the figure that decides whether GRPO learns from truth or from n
 by agreement level, and, replayed from the same votes at no further cost, the accuracy / kept
 frontier of every smaller k (the first k' votes: votes are drawn per index, so k' votes are a
 prefix of k) and every agreement threshold. Optionally the base model's greedy pass rate on
-the same items (`probe` settings).
+the same items (`probe` settings). The summary (`--out FILE`) also holds every item's votes in
+draw order, so other stopping rules can be replayed on them (bench/verify.py).
 
     synthrl audit examples/tasks/gsm8k.yaml --bench gsm8k --split train --limit 100 --preset cpu
 """
@@ -16,7 +17,7 @@ the same items (`probe` settings).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from synthrl.answers import equivalent, judge_many
@@ -50,6 +51,7 @@ class Audit:
     rows: list[AuditRow]
     k: int
     min_agreement: float
+    kind: str  # the task's answer kind, the checker's for replaying the votes
     frontier: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -60,6 +62,7 @@ class Audit:
             "items": n,
             "k": self.k,
             "min_agreement": self.min_agreement,
+            "kind": self.kind,
             "kept": len(kept),
             "kept_share": len(kept) / n if n else 0.0,
             "kept_correct": sum(r.correct for r in kept),
@@ -68,6 +71,7 @@ class Audit:
             "base_pass_rate": sum(base) / len(base) if base else None,
             "by_agreement": by_agreement(self.rows),
             "frontier": self.frontier,
+            "rows": [asdict(r) for r in self.rows],
         }
 
 
@@ -97,7 +101,7 @@ def audit_labels(
     """Vote on `items` as `verify` does and compare each label with the gold answer. All k
     votes are drawn even under `verify.adaptive` (which keeps the same labels and the same kept
     set with fewer votes): the frontier replays every (k, min_agreement) over them."""
-    cfg = config.verify.model_copy(update={"adaptive": False})
+    cfg = config.verify.model_copy(update={"adaptive": False, "delta": 0.0})
     samples = [{"id": item.id, "input": item.input, "output": ""} for item in items]
 
     def generate(requests: list[Request], desc: str = "") -> list[Any]:
@@ -125,7 +129,8 @@ def audit_labels(
     if base is not None:
         for row, solved in zip(rows, base_pass(base, task, items, config), strict=True):
             row.base_solved = solved
-    return Audit(rows, cfg.k, cfg.min_agreement, frontier(rows, task, items, cfg.k))
+    points = frontier(rows, task, items, cfg.k)
+    return Audit(rows, cfg.k, cfg.min_agreement, task.answer.kind, points)
 
 
 def base_pass(base: LLM, task: Task, items: Sequence[EvalItem], config: RunConfig) -> list[bool]:

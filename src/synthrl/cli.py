@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.text import Text
 
 from synthrl import __version__
+from synthrl.config import RunConfig
 from synthrl.errors import SynthRLError
 from synthrl.report import tables as report_tables
 from synthrl.stage_names import STAGE_NAMES
@@ -57,11 +58,13 @@ SetOpt = Annotated[
     typer.Option("--set", "-s", help="Override a setting: section.field=value (repeatable)."),
 ]
 _STAGES = ", ".join(STAGE_NAMES)
+_ROUND = "; with rounds also round-R/probe ... round-R/train"
 StartOpt = Annotated[
-    str | None, typer.Option("--from", help=f"Rerun from this stage on (one of: {_STAGES}).")
+    str | None,
+    typer.Option("--from", help=f"Rerun from this stage on (one of: {_STAGES}){_ROUND}."),
 ]
 StopOpt = Annotated[
-    str | None, typer.Option("--to", help=f"Stop after this stage (one of: {_STAGES}).")
+    str | None, typer.Option("--to", help=f"Stop after this stage (one of: {_STAGES}){_ROUND}.")
 ]
 YesOpt = Annotated[
     bool,
@@ -102,6 +105,14 @@ def run(
     start: StartOpt = None,
     stop: StopOpt = None,
     force: Annotated[bool, typer.Option(help="Rerun every selected stage.")] = False,
+    rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--rounds",
+            min=1,
+            help=f"Sets `rounds`: {RunConfig.model_fields['rounds'].description}",
+        ),
+    ] = None,
     yes: YesOpt = False,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not read or write the call cache.")
@@ -121,7 +132,7 @@ def run(
         preset=preset,
         base=base,
         instructor=instructor,
-        overrides=set_ or [],
+        overrides=[*(set_ or []), *([f"rounds={rounds}"] if rounds is not None else [])],
         start=start,
         stop=stop,
         force=force,

@@ -47,6 +47,16 @@ class LLMConfig(_Section):
         description="llama.cpp: decode greedy requests together like sampled ones (several "
         "times faster on a CPU; answers may differ from one-at-a-time decoding on near-ties).",
     )
+    structured: bool = Field(
+        True,
+        description="Ask the instructor for replies that match each stage's JSON shape (keywords "
+        "list, pattern, sample {input, output}, rewrite) where the backend can constrain them: "
+        "llama.cpp grammars, `response_format` json_schema on OpenAI-compatible servers (dropped "
+        "for a server that refuses it), vLLM guided decoding; transformers cannot. Ours, not the "
+        "paper's, and on under every preset, `paper` included: the prompts stay the paper's, "
+        "only decoding is constrained, and replies are parsed and re-asked as before. false: "
+        "free-form replies only.",
+    )
     backoff_s: float = Field(
         1.0, ge=0, description="First retry delay; doubles per retry, with jitter."
     )
@@ -124,12 +134,29 @@ class VerifyConfig(_Section):
         description="Draw the k votes in rounds and stop a sample once its label and keep/drop "
         "cannot change (exact; ours, off in the paper): same labels, fewer votes.",
     )
+    delta: float = Field(
+        0.0,
+        ge=0,
+        lt=0.5,
+        description="Adaptive (ours): also stop a sample once the chance that its remaining "
+        "votes change its label or keep/drop is at most this (Dirichlet-multinomial posterior "
+        "predictive over its answers so far: docs/scoring.md); 0: only the exact rule.",
+    )
     check_arithmetic: bool = Field(
         False,
         description="number tasks (ours, not the paper's): a vote's Python arithmetic is run by "
         "a whitelisted interpreter and its printed value is the vote's answer; a vote whose "
         "written equations are wrong counts as unreadable (synthrl.synthesis.program).",
     )
+
+    @model_validator(mode="after")
+    def _delta_needs_adaptive(self) -> VerifyConfig:
+        if self.delta > 0 and not self.adaptive:
+            raise ValueError(
+                f"verify.delta={self.delta:g} stops adaptive voting early, but verify.adaptive is "
+                "false (all k votes are drawn); set verify.adaptive=true or verify.delta=0"
+            )
+        return self
 
 
 class QualityConfig(_Section):
@@ -366,6 +393,36 @@ class RunConfig(_Section):
     select: SelectConfig = SelectConfig()
     train: TrainConfig = TrainConfig()
     evaluate: EvalConfig = EvalConfig()
+    rounds: int = Field(
+        1,
+        ge=1,
+        description="Rounds of probe, adapt, score, select and train (ours, not the paper's): "
+        "after a round's training its model is the next round's base, which probes and scores "
+        "the previous round's pool again (RUN/round-R/, synthrl.rounds). train.max_steps (or "
+        "train.epochs) is split over the rounds: the total training is one round's. 1: the "
+        "paper's single round.",
+    )
+    rounds_evaluate: bool = Field(
+        False,
+        description="With rounds > 1, also evaluate each earlier round's model "
+        "(RUN/round-R/evaluate); the last round's is always evaluated (RUN/evaluate).",
+    )
+
+    @model_validator(mode="after")
+    def _rounds_train(self) -> RunConfig:
+        t, n = self.train, self.rounds
+        if n > 1 and (t.engine != "trl" or t.algo != "grpo" or t.data):
+            raise ValueError(
+                f"rounds={n} continues GRPO with TRL on each round's synthetic selection, which "
+                f"train.engine={t.engine}, train.algo={t.algo}, train.data={t.data} do not do: "
+                "set rounds=1, or train.engine=trl, train.algo=grpo and no train.data"
+            )
+        if n > 1 and t.max_steps is not None and t.max_steps < n:
+            raise ValueError(
+                f"rounds={n} splits train.max_steps ({t.max_steps}) over the rounds, at least one "
+                f"step each: raise train.max_steps to {n} or lower rounds"
+            )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:

@@ -306,16 +306,48 @@ def plan_forecast(
     """The forecast of `synthrl run` on `run` with these --from / --to / --force: stages that
     finished with the same fingerprint (and come before any that will run) are skipped."""
     from synthrl.pipeline import fingerprint, select_stages
-    from synthrl.stages import STAGES
+    from synthrl.rounds import plan
 
-    selected = select_stages(STAGES, start, stop)
-    first_forced = [s.name for s in STAGES].index(start) if start else len(STAGES)
+    pairs = [(stage, seg) for seg in plan(config, run) for stage in seg.stages]
+    selected = pairs[: len(select_stages([stage for stage, _ in pairs], start, stop))]
+    names = [stage.name for stage, _ in pairs]
+    first_forced = names.index(start) if start else len(names)
     done: list[str] = []
-    for index, stage in enumerate(selected):
-        manifest = run.manifest(stage.name)
+    for index, (stage, seg) in enumerate(selected):
+        manifest = seg.run.manifest(stage.name)
         if force or index >= first_forced or manifest is None:
             break
-        if manifest.get("fingerprint") != fingerprint(stage, task, config, run):
+        if manifest.get("fingerprint") != fingerprint(stage, task, seg.config, seg.run):
             break
         done.append(stage.name)
-    return forecast(task, config, [s.name for s in selected], done)
+    if config.rounds == 1:
+        return forecast(task, config, [stage.name for stage, _ in selected], done)
+    return rounds_forecast(task, config, [(s.name, seg.config) for s, seg in selected], done)
+
+
+def rounds_forecast(
+    task: Task, config: RunConfig, plan: Sequence[tuple[str, RunConfig]], done: Sequence[str]
+) -> Forecast:
+    """The forecast of a run in rounds: each stage with its round's settings; round r's pool
+    counted at N x 2^(r-1) samples (at most one rewrite per sample and round), sampled at the
+    base model's speed."""
+    ledger, has_gpu = Ledger(load_prices(config.llm.prices_file)), gpu()
+    result = Forecast(done=[name for name, _ in plan if name in done])
+    for name, cfg in plan:
+        if name in done:
+            continue
+        head, _, stage = name.rpartition("/")
+        r = int(head.removeprefix("round-")) if head else 1
+        if r > 1 and stage != "evaluate":
+            pool = config.generate.model_copy(update={"n": config.generate.n * 2 ** (r - 1)})
+            cfg = cfg.model_copy(update={"models": config.models, "generate": pool})
+        part = forecast(task, cfg, [stage], ledger=ledger, has_gpu=has_gpu)
+        for row in part.rows:
+            row.stage = name
+        result.rows += part.rows
+        result.notes += [note for note in part.notes if note not in result.notes]
+    result.notes.append(
+        "Rounds: round r's stages count its pool at N x 2^(r-1) samples (an upper bound) and "
+        "sample the previous round's model at the base model's speed."
+    )
+    return result

@@ -117,6 +117,17 @@ class ModelPool:
     def close(self) -> None:
         self.retain(())
 
+    def with_config(
+        self, config: RunConfig, translate: Callable[[str], str] | None = None
+    ) -> ModelPool:
+        """This pool answering each role by `config` (a later round's base is the previous
+        round's model: synthrl.rounds), sharing the open engines, so that one engine at a time
+        holds the accelerator across both. `translate` maps a spec to the one opened."""
+        opener = self._open if translate is None else (lambda spec: self._open(translate(spec)))
+        view = ModelPool(config, opener, self.cache, self.ledger)
+        view._open_by_spec = self._open_by_spec
+        return view
+
 
 def inference_spec(config: RunConfig, role: str) -> str:
     """The model spec that answers `role`'s requests in the pool: `models.base_endpoint` (an

@@ -24,14 +24,13 @@ from synthrl.pipeline import (
     ModelPool,
     StageReport,
     inference_spec,
-    run_pipeline,
     select_stages,
     write_run_info,
 )
 from synthrl.preflight import check_plan
 from synthrl.report import tables as report_tables
+from synthrl.rounds import final_run, run_rounds, stages_for, stages_of
 from synthrl.schema import validate
-from synthrl.stages import STAGES
 from synthrl.task import Task, load_task
 from synthrl.train.processes import is_main_process
 
@@ -71,8 +70,8 @@ def prepare_run(options: RunOptions) -> tuple[Task, RunConfig, RunDir]:
         )
     for spec in (config.models.instructor, config.models.base):
         parse_spec(spec)
-    plan = select_stages(STAGES, options.start, options.stop)
-    check_plan(task, config, [stage.name for stage in plan])
+    plan = select_stages(stages_of(config), options.start, options.stop)
+    check_plan(task, config, [stage.name.rsplit("/", 1)[-1] for stage in plan])  # rounds too
     out = options.out or Path("runs") / task.name
     return task, config, RunDir(out)
 
@@ -116,8 +115,7 @@ def _run_locked(
         console.print(f"  {report.stage:<10} {mark}  {counts}")
 
     try:
-        reports = run_pipeline(
-            STAGES,
+        reports = run_rounds(
             task,
             config,
             run,
@@ -132,7 +130,7 @@ def _run_locked(
         _wind_down(run, pool, ledger, cache, console, failing=True)
         raise
     _wind_down(run, pool, ledger, cache, console)
-    write_cards(run)
+    write_cards(final_run(run, config))
     _print_evaluation(run, console)
     return reports
 
@@ -174,7 +172,8 @@ def run_budget(run: RunDir, config: RunConfig) -> Budget | None:
 
 
 def write_cards(run: RunDir) -> None:
-    """The trained model's card (train/model/README.md), once train has finished."""
+    """The trained model's card (train/model/README.md, the last round's with rounds), once
+    train has finished."""
     if is_main_process() and run.manifest("train") is not None:
         from synthrl.export.cards import write_model_card
 
@@ -252,8 +251,20 @@ def load_status(run_dir: Path) -> list[dict[str, Any]]:
             f"{run_dir} is not a run directory (no run.json); start one with `synthrl run`."
         )
     return [
-        {"stage": s.name, "summary": s.summary, "manifest": run.manifest(s.name)} for s in STAGES
+        {"stage": s.name, "summary": s.summary, "manifest": run.manifest(s.name)}
+        for s in stages_for(_saved_settings(run))
     ]
+
+
+def _saved_settings(run: RunDir) -> dict[str, Any]:
+    """run.json's configuration as saved ({} when it cannot be read)."""
+    import json
+
+    try:
+        info = json.loads((run.root / "run.json").read_text(encoding="utf-8"))
+        return dict(info["config"])
+    except (OSError, ValueError, LookupError, TypeError):
+        return {}
 
 
 def load_run(run_dir: Path) -> tuple[Task, RunConfig, RunDir, Path]:
@@ -404,7 +415,6 @@ def run_audit(
         "preset": config.preset,
         "instructor": config.models.instructor,
         "verify": config.verify.model_dump(),
-        "rows": [vars(r) for r in audit.rows],
     }
 
 

@@ -194,8 +194,8 @@ def _hook_stages(rec: Recorder) -> None:
 
     def wrap(stage: Any) -> Callable[[Any], Any]:
         def run(ctx: Any) -> Any:
-            rec.stage = stage.name
-            rec.event("stage", stage.name)
+            rec.stage = ctx.stage  # a later round's stage is named round-R/<stage>
+            rec.event("stage", rec.stage)
             return stage.run(ctx)
 
         return run

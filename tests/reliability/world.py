@@ -6,9 +6,11 @@
 `install()` registers a `fake:` model kind (`fake:instructor`, `fake:base`: the scripted models
 below), and stands in for what needs real weights: the trainer (`FakeTrainer`: deterministic
 "weights", a checkpoint per `train.save_steps` written as the Hugging Face Trainer writes them,
-`trainer_state.json` last, resumed by the real `last_checkpoint` and `MetricsFile`) and the
-evaluation engine (a scripted model that the "training" made better). `write_task(folder)`
-writes a task with a local library and evaluation file; `command(...)` is the CLI arguments.
+`trainer_state.json` last, resumed by the real `last_checkpoint` and `MetricsFile`), the
+evaluation engine (a scripted model that the "training" made better) and, with `--rounds`, the
+trained model a later round samples (`hf:RUN/train/model` holding FakeTrainer's weights).
+`write_task(folder)` writes a task with a local library and evaluation file; `command(...)` is
+the CLI arguments.
 """
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ def evaluated(request: Request, index: int, trained: bool) -> str:
     """The base model on the evaluation items; the "trained" one also solves the odd ones."""
     a, b = addends(request.messages[-1][1] if request.messages else request.prompt or "")
     right = trained or a % 2 == 0
+    return f"So {a} + {b}.\n#### {a + b if right else a + b + 1}"
+
+
+def trained_base(request: Request, index: int) -> str:
+    """The model FakeTrainer "trained", as a later round's base (synthrl.rounds) samples it:
+    solves sums below 100 always, below 1000 in one sample of three."""
+    a, b = addends(request.messages[-1][1] if request.messages else request.prompt or "")
+    right = a + b < 100 or (a + b < 1000 and index % 3 == 0)
     return f"So {a} + {b}.\n#### {a + b if right else a + b + 1}"
 
 
@@ -184,6 +194,16 @@ def install() -> None:
     from synthrl.stages import evaluate, train
 
     registry.BACKENDS["fake"] = backend
+    real_hf = registry.BACKENDS["hf"]
+
+    def hf(rest: str, cfg: Any) -> Backend:  # a later round samples the model FakeTrainer wrote
+        weights = Path(rest) / "weights.json"
+        if not weights.is_file():
+            return real_hf(rest, cfg)
+        tag = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+        return FakeBackend(f"fake:trained@{tag}", trained_base)
+
+    registry.BACKENDS["hf"] = hf
     forecast.gpu = lambda: False  # the fakes need none; the check imports torch (~4 s a run)
     train.trainable_path = lambda spec: f"weights-of-{spec}"  # type: ignore[assignment]
     evaluate.trainable_path = lambda spec: f"weights-of-{spec}"  # type: ignore[assignment]

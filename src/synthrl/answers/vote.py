@@ -3,13 +3,19 @@
 Used by the verify stage (the instructor's k answers to a synthetic question) and anywhere a
 consensus answer is needed. Unlike the paper's released code (`statistics.mode`, no threshold), a
 sample whose winning answer has too little agreement, or ties with another, is not accepted.
+
+Adaptive voting stops a sample before all k votes: `vote_settled` when the remaining votes cannot
+change the outcome, `vote_settled_probably` also when they change it with a posterior predictive
+probability of at most delta (docs/scoring.md, "Verification votes").
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
@@ -22,6 +28,8 @@ from synthrl.answers.equivalence import (
 )
 from synthrl.answers.extract import _extract
 from synthrl.answers.options import Kind, Opts, resolve
+
+NEW_ANSWER_WEIGHT = 1  # the Dirichlet process's concentration in `change_probability`
 
 
 @dataclass(frozen=True)
@@ -106,12 +114,128 @@ def vote_settled(
     remaining = k - len(answers)
     if remaining <= 0:
         return True
-    counts = [*group_counts(answers, kind, **opts), 0, 0]
-    leader, second = counts[0], counts[1]
-    bar = min_agreement * k
-    if leader + remaining < bar - 1e-9:
+    return _settled_exactly(
+        group_counts(answers, kind, **opts), remaining, needed_votes(k, min_agreement)
+    )
+
+
+def needed_votes(k: int, min_agreement: float) -> int:
+    """Votes of k an answer needs to be kept (agreement >= min_agreement; at least one)."""
+    return max(1, math.ceil(min_agreement * k - 1e-9))
+
+
+def _settled_exactly(counts: Sequence[int], remaining: int, need: int) -> bool:
+    leader, second = [*counts, 0, 0][:2]
+    if leader + remaining < need:
         return True  # no answer can reach the agreement bar: dropped whatever comes
-    return leader >= bar - 1e-9 and leader > second + remaining  # kept, label fixed
+    return leader >= need and leader > second + remaining  # kept, label fixed
+
+
+def vote_settled_probably(
+    answers: Sequence[str | None],
+    k: int,
+    kind: Kind,
+    min_agreement: float = 0.5,
+    delta: float = 0.0,
+    **opts: Any,
+) -> bool:
+    """`vote_settled`, or (delta > 0) the chance that the remaining votes change the outcome of
+    stopping now is at most `delta` (`change_probability`). delta = 0: exactly `vote_settled`."""
+    remaining = k - len(answers)
+    if remaining <= 0:
+        return True
+    counts = group_counts(answers, kind, **opts)
+    need = needed_votes(k, min_agreement)
+    if _settled_exactly(counts, remaining, need):
+        return True
+    if delta <= 0:
+        return False
+    unread = len(answers) - sum(counts)
+    kept = _kept_now(counts, len(answers), min_agreement)
+    return _change_probability(tuple(counts), unread, remaining, need, kept) <= delta
+
+
+def change_probability(
+    answers: Sequence[str | None], k: int, kind: Kind, min_agreement: float = 0.5, **opts: Any
+) -> float:
+    """Posterior predictive probability that drawing the remaining k - len(answers) votes gives
+    a k-vote outcome (label, or kept / dropped; a tie drops) other than the vote over `answers`.
+
+    The votes are modelled as draws from an unknown distribution over answers with a Dirichlet
+    process prior (concentration `NEW_ANSWER_WEIGHT`): the next vote repeats a group seen c times
+    with probability c / (n + 1) and is unreadable or a new answer with probability (u + 1) /
+    (n + 1), u of the n votes so far unreadable. The remaining votes then follow a Polya urn
+    (Dirichlet-multinomial), summed exactly. Pessimistic: the votes that go to the unreadable /
+    new bucket are taken to be one new answer, which may win; so the probability is 0 exactly
+    when `vote_settled` holds."""
+    remaining = k - len(answers)
+    if remaining <= 0:
+        return 0.0
+    counts = group_counts(answers, kind, **opts)
+    unread = len(answers) - sum(counts)
+    kept = _kept_now(counts, len(answers), min_agreement)
+    need = needed_votes(k, min_agreement)
+    return _change_probability(tuple(counts), unread, remaining, need, kept)
+
+
+def earliest_stop(k: int, min_agreement: float, delta: float) -> int:
+    """The fewest votes after which a sample can stop kept: m unanimous votes settle it
+    (`vote_settled_probably`). delta = 0: the agreement bar, ceil(min_agreement x k)."""
+    need = needed_votes(k, min_agreement)
+    for m in range(1, min(need, k)):
+        kept = _kept_now([m], m, min_agreement)
+        if delta > 0 and _change_probability((m,), 0, k - m, need, kept) <= delta:
+            return m
+    return min(need, k)
+
+
+def _kept_now(counts: Sequence[int], drawn: int, min_agreement: float) -> bool:
+    """Whether the vote over the drawn answers keeps its leader (as `vote_answers` decides)."""
+    leader, second = [*counts, 0, 0][:2]
+    return leader > second and leader / drawn >= min_agreement
+
+
+@lru_cache(maxsize=1 << 16)
+def _change_probability(
+    counts: tuple[int, ...], unread: int, remaining: int, need: int, kept: bool
+) -> float:
+    """`change_probability` from the group counts (largest first), the unreadable votes so far,
+    the votes to come, the votes needed of k and whether stopping now keeps the leader."""
+    alphas = [*counts, NEW_ANSWER_WEIGHT + unread]  # the urn's weights
+    starts = [*counts, 0]  # the new-answer bucket starts with no votes for any answer
+    total = math.comb(sum(alphas) + remaining - 1, remaining)
+    if kept:  # the leader must still win with at least `need` votes
+        return (total - _wins(0, alphas, starts, remaining, need)) / total
+    return sum(_wins(j, alphas, starts, remaining, need) for j in range(len(alphas))) / total
+
+
+def _wins(j: int, alphas: list[int], starts: list[int], remaining: int, need: int) -> int:
+    """Polya-urn weight (out of comb(sum(alphas) + remaining - 1, remaining)) of the ways the
+    remaining votes fall so that bucket j ends with >= `need` votes and more than any other."""
+    ways = 0
+    for drawn in range(max(0, need - starts[j]), remaining + 1):
+        final, rest = starts[j] + drawn, remaining - drawn
+        poly = [1] + [0] * rest  # ways the other buckets take `rest` votes, each staying below
+        for i, (alpha, start) in enumerate(zip(alphas, starts, strict=True)):
+            if i == j:
+                continue
+            cap = min(rest, final - start - 1)
+            if cap < 0:
+                break
+            poly = _times(poly, [math.comb(alpha + y - 1, y) for y in range(cap + 1)], rest)
+        else:
+            ways += math.comb(alphas[j] + drawn - 1, drawn) * poly[rest]
+    return ways
+
+
+def _times(a: list[int], b: list[int], degree: int) -> list[int]:
+    """The product of two polynomials (coefficient lists), up to `degree`."""
+    out = [0] * (degree + 1)
+    for i, x in enumerate(a):
+        if x:
+            for y_i, y in enumerate(b[: degree + 1 - i]):
+                out[i + y_i] += x * y
+    return out
 
 
 def vote_answers(

@@ -61,6 +61,20 @@ def gguf_template(spec: str) -> Path | None:
     return None
 
 
+def base_gguf(spec: str) -> Path:
+    """The GGUF file the trained models are written into (`cached_gguf`): the base's own,
+    assembled first for an embedded model."""
+    kind, rest = parse_spec(spec)
+    if kind == "embedded":
+        from synthrl.models import prepare_gguf
+
+        return prepare_gguf(rest)
+    template = gguf_template(spec)
+    if template is None:
+        raise SynthRLError(f"{spec} does not come from a GGUF; llama.cpp cannot run its copies.")
+    return template
+
+
 def eval_backend(
     config: RunConfig, engine: str, hf_dir: str, label: str, role: str = "base"
 ) -> Backend:
@@ -77,13 +91,9 @@ def eval_backend(
     if engine == "llamacpp":
         from synthrl.export.gguf import cached_gguf
         from synthrl.llm.llamacpp_backend import LlamaCppBackend
-        from synthrl.models import prepare_gguf
 
-        kind, rest = parse_spec(config.models.base)
-        template = prepare_gguf(rest) if kind == "embedded" else gguf_template(config.models.base)
-        assert template is not None
         dtype = config.evaluate.gguf_dtype
-        path = cached_gguf(Path(hf_dir), template, dtype)
+        path = cached_gguf(Path(hf_dir), base_gguf(config.models.base), dtype)
         llm = config.llm
         return LlamaCppBackend(
             path, f"{label}#{dtype}", llm.context, llm.threads, llm.parallel, batch_greedy=True

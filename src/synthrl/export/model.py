@@ -15,14 +15,15 @@ from synthrl.errors import SynthRLError
 
 def export_gguf(run_dir: Path, out: Path | None = None, dtype: str = "q8_0") -> Path:
     """Write the trained model of `run_dir` as GGUF (`dtype`: q8_0, q5_0, q4_0, f16, f32)."""
-    from synthrl.artifacts import RunDir
     from synthrl.evaluate.engines import gguf_template
     from synthrl.export.cards import write_model_card
     from synthrl.export.gguf import write_gguf
     from synthrl.llm.registry import parse_spec
+    from synthrl.rounds import final_run
     from synthrl.run import load_run
 
     task, config, run, _ = load_run(run_dir)
+    run = final_run(run, config)  # with rounds, the last round's model
     model = run.stage_dir("train") / "model"
     if run.manifest("train") is None or not model.is_dir():
         raise SynthRLError(f"{run_dir}: the train stage has not finished; run it first.")
@@ -38,6 +39,6 @@ def export_gguf(run_dir: Path, out: Path | None = None, dtype: str = "q8_0") -> 
             f"the base {config.models.base} does not come from a GGUF file, which synthrl uses "
             "as the template; convert train/model with llama.cpp's convert_hf_to_gguf.py."
         )
-    write_model_card(RunDir(run.root))
+    write_model_card(run)
     target = out or run.root / "export" / "gguf" / f"{task.name}-{dtype}.gguf"
     return write_gguf(model, template, target, dtype)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,15 @@ class Request:
     first_sample: int = (
         0  # index of the first of the n samples (for per-sample seeds and cache keys)
     )
+    # The JSON Schema a reply should match, as compact JSON text (`schema_text`): backends that
+    # can constrain decoding to it do (`Backend.structured`); the caller still parses the reply.
+    schema: str | None = None
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.prompt is None):
             raise ValueError("a Request needs exactly one of `messages` or `prompt`")
+        if self.schema is not None:  # one spelling per schema, so one cache key
+            object.__setattr__(self, "schema", schema_text(json.loads(self.schema)))
         if self.n < 1:
             raise ValueError(f"n must be at least 1, got {self.n}")
         if self.top_k < 0 or not 0 < self.top_p <= 1 or not 0 <= self.min_p < 1:
@@ -44,6 +50,10 @@ class Request:
         pairs = tuple((m["role"], m["content"]) for m in messages)
         return cls(messages=pairs, **sampling)  # type: ignore[arg-type]
 
+    def json_schema(self) -> dict[str, Any] | None:
+        """The reply's JSON Schema as a dict (None without one)."""
+        return None if self.schema is None else json.loads(self.schema)
+
     def message_dicts(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages or ()]
 
@@ -53,8 +63,8 @@ class Request:
 
     def sample_key(self, backend: str, model: str, index: int) -> str:
         """Cache key of sample `index`: the full request less n/first_sample, plus the index.
-        Fields added later (`top_k`, `min_p`) enter the key only when set, so the keys of
-        requests that leave them off are those of older synthrl versions."""
+        Fields added later (`top_k`, `min_p`, `schema`) enter the key only when set, so the keys
+        of requests that leave them off are those of older synthrl versions."""
         payload = asdict(self)
         payload.pop("n")
         payload.pop("first_sample")
@@ -77,7 +87,15 @@ class Request:
         return Request(**{**asdict(self), "first_sample": first, "n": n, "messages": self.messages})
 
 
-_LATER_FIELDS = ("top_k", "min_p")  # added after caches existed: in keys only when set
+_LATER_FIELDS = ("top_k", "min_p", "schema")  # added after caches existed: in keys when set
+
+
+def schema_text(schema: Mapping[str, Any]) -> str:
+    """A JSON Schema as `Request.schema` holds it: compact JSON, keys in their given order (a
+    grammar writes an object's properties in that order)."""
+    if not isinstance(schema, Mapping):
+        raise ValueError(f"a reply schema must be a JSON object, got {type(schema).__name__}")
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -132,6 +150,10 @@ class Backend(ABC):
 
     name: str = "backend"
     free: bool = True  # runs on this machine: costs nothing unless a price file says otherwise
+    # Decodes a request's `schema` as a constraint (a grammar, `response_format`, guided
+    # decoding); the client drops the schema from requests to backends that cannot, so that
+    # their cache keys stay those of the same request without one.
+    structured: bool = False
 
     def __init__(self, model: str) -> None:
         self.model = model  # names the model in every cache key: whatever changes the answer

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rich.progress import (
     BarColumn,
@@ -70,6 +71,7 @@ class LLM:
         label: str,
         show_progress: bool = True,
         budget: Budget | None = None,
+        structured: bool = True,
     ) -> None:
         self.backend = backend
         self.cache = cache
@@ -77,6 +79,9 @@ class LLM:
         self.label = label  # the model as shown in accounting, e.g. "embedded:base"
         self.show_progress = show_progress
         self.budget = budget  # stop before the call that would cross llm.budget_usd
+        # Reply schemas reach the backend only when on (`llm.structured`) and when the backend
+        # can constrain to them; otherwise requests go (and are keyed) as without one.
+        self.structured = structured and backend.structured
 
     def price(self, prompt_tokens: int, completion_tokens: int) -> float | None:
         """USD for these tokens of this model; None when its price is unknown."""
@@ -92,6 +97,8 @@ class LLM:
     def generate(self, requests: Sequence[Request], stage: str, desc: str = "") -> list[Result]:
         """Answer every request (n samples each), in order. Completed calls are cached at once."""
         started = time.perf_counter()
+        if not self.structured:
+            requests = [replace(r, schema=None) if r.schema else r for r in requests]
         usage = Usage()
         slots: list[list[Sample | None]] = [[None] * r.n for r in requests]
         prompt_tokens = [0] * len(requests)

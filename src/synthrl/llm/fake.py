@@ -23,6 +23,7 @@ class FakeBackend(Backend):
     `length`)."""
 
     name = "fake"
+    structured = True  # keeps a request's schema (tests read it in `calls`); replies as scripted
 
     def __init__(
         self, model: str = "fake", responder: Callable[[Request, int], str] | None = None

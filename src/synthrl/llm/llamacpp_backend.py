@@ -11,7 +11,10 @@ Chat messages are rendered with the GGUF's chat template (as `create_chat_comple
 as one plain prompt when the model has none.
 
 Both paths sample with the request's own top-k / top-p / min-p (0 = off) and no repetition
-penalty, not llama-cpp-python's defaults (top-k 40, min-p 0.05). The context length is part of
+penalty, not llama-cpp-python's defaults (top-k 40, min-p 0.05). A request with a reply schema is
+decoded under its JSON grammar on both paths (`synthrl.llm.grammar`; llama-cpp-python 0.3.x:
+`create_completion(grammar=LlamaGrammar)` one at a time, a `llama_sampler_init_grammar` sampler
+first in each batched chain). The context length is part of
 the model's name in cache keys (`#ctx2048`): a completion is cut where the context ends.
 """
 
@@ -25,6 +28,7 @@ from typing import Any
 
 from synthrl.errors import SynthRLError
 from synthrl.llm.base import REPETITION_PENALTY, Backend, OnResult, Request, Result, Sample
+from synthrl.llm.grammar import json_grammar
 from synthrl.llm.llamacpp_batch import BatchedSampler, Job
 from synthrl.prompts import plain_prompt
 
@@ -64,8 +68,19 @@ def _fill(request: Request, result: Result) -> Result:
     return result
 
 
+def reply_grammar(request: Request) -> Any:
+    """The `llama_cpp.LlamaGrammar` of the request's reply schema (None without one): a fresh
+    object per completion, as llama-cpp-python builds its grammar sampler per call."""
+    if request.schema is None:
+        return None
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(json_grammar(request.schema), verbose=False)
+
+
 class LlamaCppBackend(Backend):
     name = "llamacpp"
+    structured = True  # a request's schema becomes a grammar (`synthrl.llm.grammar`)
 
     def __init__(
         self,
@@ -173,6 +188,7 @@ class LlamaCppBackend(Backend):
                 max_tokens=max_tokens,
                 stop=stops or None,
                 seed=request.sample_seed(request.first_sample + j),
+                grammar=reply_grammar(request),
             )
             choice = out["choices"][0]
             sample = Sample(

@@ -15,6 +15,12 @@ The cache names the model by endpoint and model (`http://host/v1#model`), so two
 answer from each other's cache; the official API (no base URL) keeps the bare model name.
 `top_k` / `min_p` are not OpenAI parameters: when a request sets them they go to a
 self-hosted server (vLLM, SGLang, llama.cpp) in the body, and the official API refuses them.
+
+A request with a reply schema is sent `response_format={"type": "json_schema", "json_schema":
+{"name", "schema", "strict": false}}` (OpenAI's structured outputs; vLLM, SGLang and llama.cpp's
+server constrain decoding to it). A server that refuses it (HTTP 400/422 naming the response
+format or the schema) is asked again without it, and this backend never sends it that schema
+again: the reply is then parsed as text, as without a schema (`sampler_settings` says so).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ def is_reasoning_model(name: str) -> bool:
 class OpenAIBackend(Backend):
     name = "openai"
     free = False  # priced from the user's price file or the maintained table, else unknown
+    structured = True  # sends `response_format` with the schema, unless the server refused it
 
     def __init__(
         self,
@@ -63,6 +70,7 @@ class OpenAIBackend(Backend):
         self.max_retries = max_retries
         self.timeout_s = timeout_s
         self.backoff_s = backoff_s
+        self.refused: dict[str, str] = {}  # schema -> why the server refused it as response_format
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIBackend(model={self.served!r}, base_url={self.base_url!r})"
@@ -96,6 +104,9 @@ class OpenAIBackend(Backend):
                 settings[name] = "server default"
         if self.reasoning:  # sent no sampling settings at all
             settings.update(temperature="model default", top_p="model default")
+        if self.refused:  # said once, in the manifest of the stage that met it
+            why = next(iter(self.refused.values()))
+            settings["response_format"] = f"refused, replies parsed as text ({why})"
         return settings
 
     def generate(self, requests: Sequence[Request], on_result: OnResult) -> None:
@@ -191,6 +202,8 @@ class OpenAIBackend(Backend):
         extra = _extra_body(request)
         if extra:
             kwargs["extra_body"] = extra
+        if request.schema is not None and request.schema not in self.refused:
+            kwargs["response_format"] = response_format(request)
         return kwargs
 
     async def _call(
@@ -198,13 +211,17 @@ class OpenAIBackend(Backend):
     ) -> Result:
         kwargs = self.request_args(request, first, n)
         try:
-            async with gate:
-                if request.messages is not None:
-                    response = await client.chat.completions.create(
-                        messages=request.message_dicts(), **kwargs
-                    )
-                else:
-                    response = await client.completions.create(prompt=request.prompt, **kwargs)
+            try:
+                response = await self._create(client, gate, request, kwargs)
+            except openai.APIStatusError as err:
+                if "response_format" not in kwargs or not _refuses_format(err):
+                    raise
+                # The server cannot constrain to this schema: ask again without it, and never
+                # send it again from this backend (the reply is parsed as text either way).
+                why = self._redact(f"HTTP {err.status_code}: {_short(err)}")
+                self.refused.setdefault(str(request.schema), why)
+                kwargs.pop("response_format")
+                response = await self._create(client, gate, request, kwargs)
         except (openai.APIConnectionError, openai.APIStatusError) as err:
             raise SynthRLError(self._redact(self._explain(err, self.max_retries))) from None
         except (ValueError, openai.APIResponseValidationError) as err:  # a body that is not JSON
@@ -213,6 +230,16 @@ class OpenAIBackend(Backend):
             return _to_result(response, chat=request.messages is not None)
         except (TypeError, AttributeError, ValueError) as err:  # JSON, but not a completion
             raise _Malformed(f"{type(err).__name__}: {_short(err)}") from None
+
+    async def _create(
+        self, client: Any, gate: asyncio.Semaphore, request: Request, kwargs: dict[str, Any]
+    ) -> Any:
+        async with gate:
+            if request.messages is not None:
+                return await client.chat.completions.create(
+                    messages=request.message_dicts(), **kwargs
+                )
+            return await client.completions.create(prompt=request.prompt, **kwargs)
 
     def _redact(self, text: str) -> str:
         """`text` without the API key or any bearer token (a server may echo request headers
@@ -255,6 +282,25 @@ def _extra_body(request: Request) -> dict[str, Any] | None:
     if request.min_p:
         extra["min_p"] = request.min_p
     return extra or None
+
+
+def response_format(request: Request) -> dict[str, Any]:
+    """The `response_format` that asks for replies matching the request's schema: OpenAI's
+    `json_schema` form, not strict (OpenAI's strict mode takes a subset of JSON Schema and
+    rejects the rest; vLLM, SGLang and llama.cpp's server constrain to the schema either way).
+    The schema's `title` names it, as the API requires a name."""
+    schema = request.json_schema() or {}
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title") or "reply"))[:64]
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
+
+
+# What a server that cannot constrain replies says when refusing a request for it: HTTP 400 (or
+# 422, a validation error) naming the field or the schema.
+_FORMAT_WORDS = re.compile(r"response_format|json_schema|schema|guided|structured", re.I)
+
+
+def _refuses_format(err: openai.APIStatusError) -> bool:
+    return err.status_code in (400, 422) and bool(_FORMAT_WORDS.search(str(err)))
 
 
 class _Malformed(Exception):

@@ -151,4 +151,12 @@ def open_llm(
     cfg = cfg or LLMConfig()
     ledger = ledger if ledger is not None else Ledger(load_prices(cfg.prices_file))
     backend = open_backend(spec, cfg)
-    return LLM(backend, cache, ledger, label=spec, show_progress=show_progress, budget=budget)
+    return LLM(
+        backend,
+        cache,
+        ledger,
+        label=spec,
+        show_progress=show_progress,
+        budget=budget,
+        structured=cfg.structured,
+    )

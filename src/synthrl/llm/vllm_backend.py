@@ -1,11 +1,13 @@
 """In-process vLLM on a GPU (optional extra `gpu`). Import-guarded: importing this module never
 imports vllm; constructing the backend does. `close()` frees the engine and its GPU memory, so
-that the next stage can load another model on the same GPU."""
+that the next stage can load another model on the same GPU. A request's reply schema becomes
+guided decoding (`structured_kwargs`)."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +42,32 @@ def sampling_kwargs(request: Request) -> dict[str, Any]:
     return kwargs
 
 
+def structured_kwargs(request: Request, params_module: Any) -> dict[str, Any]:
+    """The SamplingParams arguments that constrain a request's reply to its schema, in the API
+    the installed vLLM has (`params_module`: `vllm.sampling_params`): `structured_outputs=
+    StructuredOutputsParams(json=...)` (newer vLLM; the only form since 0.12 removed the
+    `guided_*` API), else `guided_decoding=GuidedDecodingParams(json=...)` (older); none without
+    a schema or in a vLLM with neither (the reply is parsed as text either way)."""
+    schema = request.json_schema()
+    if schema is None or params_module is None:
+        return {}
+    current = getattr(params_module, "StructuredOutputsParams", None)
+    if current is not None:
+        return {"structured_outputs": current(json=schema)}
+    older = getattr(params_module, "GuidedDecodingParams", None)
+    if older is not None:
+        return {"guided_decoding": older(json=schema)}
+    return {}
+
+
+def _sampling_params_module() -> Any:
+    """`vllm.sampling_params`, where its guided-decoding classes live (None if absent)."""
+    try:
+        return importlib.import_module("vllm.sampling_params")
+    except ImportError:
+        return None
+
+
 def to_result(output: Any) -> Result:
     """A vllm RequestOutput as a Result."""
     samples = [Sample(o.text, o.finish_reason or "stop", len(o.token_ids)) for o in output.outputs]
@@ -48,6 +76,7 @@ def to_result(output: Any) -> Result:
 
 class VLLMBackend(Backend):
     name = "vllm"
+    structured = True  # guided decoding (`structured_kwargs`)
 
     def __init__(
         self, model: str, seed: int = 0, label: str | None = None, **engine_args: Any
@@ -68,7 +97,11 @@ class VLLMBackend(Backend):
             raise SynthRLError("this vLLM engine was closed; open the model again")
         chats = [i for i, r in enumerate(requests) if r.messages is not None]
         prompts = [i for i, r in enumerate(requests) if r.messages is None]
-        params = [self._vllm.SamplingParams(**sampling_kwargs(r)) for r in requests]
+        guides = _sampling_params_module() if any(r.schema for r in requests) else None
+        params = [
+            self._vllm.SamplingParams(**sampling_kwargs(r), **structured_kwargs(r, guides))
+            for r in requests
+        ]
         if chats:
             outs = self.engine.chat(
                 [requests[i].message_dicts() for i in chats],

@@ -2,7 +2,8 @@
 base64 PNGs, no JavaScript, no external requests) with the run's summary and verdict, stage
 manifests, the data's quality (label balance, drops by filter, relabelled share, agreement, label
 audit), difficulty histograms (paper Fig. 3), synthetic-vs-real input lengths and semantic
-similarity (Figs. 19-24), training curves, evaluation and a browser of the synthetic samples.
+similarity (Figs. 19-24), training curves, evaluation, the rounds (synthrl.rounds) and a browser
+of the synthetic samples.
 
     from synthrl.report import build_report
     build_report(Path("runs/gsm8k"))            # -> runs/gsm8k/report/report.html
@@ -16,7 +17,7 @@ import os
 from pathlib import Path
 
 from synthrl.errors import SynthRLError
-from synthrl.report import datasets, quality, sections
+from synthrl.report import datasets, per_round, quality, sections
 from synthrl.report.data import RunData, Unavailable
 from synthrl.report.html import Html, page
 
@@ -29,7 +30,8 @@ SECTIONS = (
     ("similarity", "6. Semantic similarity (Figs. 22-24)", datasets.similarity),
     ("training", "7. Training curves", sections.training),
     ("evaluation", "8. Evaluation", sections.evaluation),
-    ("browser", "9. Synthetic data browser", datasets.browser),
+    ("rounds", "9. Rounds", per_round.rounds),
+    ("browser", "10. Synthetic data browser", datasets.browser),
 )
 
 

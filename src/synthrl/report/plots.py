@@ -132,3 +132,20 @@ def training_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
     for ax in axes[len(present) :]:
         ax.set_visible(False)
     return fig
+
+
+def rounds(hists: Sequence[tuple[str, Sequence[int], Sequence[int]]], bins: Sequence[float]) -> str:
+    """One panel per round (synthrl.rounds): the pass rates of the pool the round's model
+    probed, and of the whole set after that round's rewrites; `hists` is (title, pool, after)."""
+    edges = np.asarray(bins, dtype=float)
+    centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
+    fig = _figure(min(3.8 * len(hists), 12), 3.4)
+    axes = np.atleast_1d(fig.subplots(1, len(hists))).ravel()
+    for ax, (title, pool, after) in zip(axes, hists, strict=True):
+        ax.bar(centres - 0.22 * width, pool, width * 0.42, label="pool", color="#8c959f")
+        ax.bar(centres + 0.22 * width, after, width * 0.42, label="after rewrites", color=SYNTHETIC)
+        _style(ax, title, "pass rate of the round's base", "samples")
+        ax.set_xticks(edges[::2])
+        ax.yaxis.get_major_locator().set_params(integer=True)
+    _legend_below(axes[0])
+    return to_data_uri(fig)

@@ -132,13 +132,13 @@ def comparison_table(comparison: Mapping[str, Mapping[str, Any]]) -> Html:
 
 
 def stages(data: RunData) -> Html:
-    from synthrl.stages import STAGES
+    from synthrl.report.per_round import stage_names
 
     headers = ["stage", "state", "counts", "drops", "requests", "prompt tok", "completion tok"]
     headers += ["cache hits", "USD", "wall s"]
     rows, notes = [], []
     totals = [0, 0, 0, 0, 0.0, 0, 0.0]
-    for name in data.stage_folders([s.name for s in STAGES]):
+    for name in data.stage_folders(stage_names(data)):  # round stages too
         manifest = data.manifest(name)
         if manifest is None:
             state = "unfinished" if (data.root / name).is_dir() else "not run"

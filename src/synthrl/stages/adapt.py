@@ -1,9 +1,12 @@
 """adapt: solved samples are rewritten harder, unsolved ones easier (paper 4.2, eq. 5-6, Fig. 7);
 the prompt shows each sample with its verified output (the winning vote's solution), not the
-generator's. Each rewrite is checked (`synthrl.synthesis.checks`, plus its MiniLM similarity to
-its parent: `quality.min_parent_similarity`), de-duplicated and verified exactly like a generated
-sample. The
-synthetic set is initial + harder + easier; each sample records its origin and parent.
+generator's; the rewrite is asked for as {input, output} JSON (`reply_schemas.SAMPLE`, where the
+backend can constrain it: `llm.structured`). Each rewrite is checked
+(`synthrl.synthesis.checks`, plus its MiniLM similarity to its parent:
+`quality.min_parent_similarity`), de-duplicated and verified exactly like a generated sample.
+The synthetic set is initial + harder + easier; each sample records its origin and parent.
+In a later round (synthrl.rounds), a sample that already has its rewrite in that direction
+(the id `h-ID` or `e-ID` is in the pool) is not rewritten again.
 
 Writes `adapt/samples.jsonl` (the whole synthetic set) and `adapt/dropped.jsonl`.
 """
@@ -20,6 +23,7 @@ from synthrl.llm.base import Request
 from synthrl.pipeline import Stage, StageContext, StageOutput
 from synthrl.prompts import rewrite_messages
 from synthrl.synthesis.filters import quality_filter, quality_settings
+from synthrl.synthesis.reply_schemas import SAMPLE
 from synthrl.synthesis.retry import ask_parsed
 from synthrl.synthesis.samples import parse_result
 from synthrl.synthesis.votes import verify_samples
@@ -35,6 +39,7 @@ def rewrite(ctx: StageContext, initial: list[dict[str, Any]]) -> tuple[list, lis
             temperature=cfg.temperature,
             max_tokens=cfg.max_tokens,
             seed=ctx.config.llm.seed,
+            schema=SAMPLE,
         )
         for sample in initial
     ]
@@ -78,7 +83,10 @@ def run(ctx: StageContext) -> StageOutput:
             {"initial": len(initial), "harder": 0, "easier": 0},
             notes=["adaptation disabled (ablation)"],
         )
-    rewrites, dropped = rewrite(ctx, initial)
+    # a sample rewritten in that direction in an earlier round (synthrl.rounds) is not again
+    ids = {s["id"] for s in initial}
+    todo = [s for s in initial if rewrite_id(s) not in ids]
+    rewrites, dropped = rewrite(ctx, todo)
     fresh, filtered = quality_filter(rewrites, initial, ctx.config.quality, task=ctx.task)
     verified, unverified = verify_samples(
         partial(ctx.generate, "instructor"),
@@ -93,11 +101,14 @@ def run(ctx: StageContext) -> StageOutput:
     write_jsonl(ctx.out_dir / "dropped.jsonl", dropped)
     origins = Counter(s["origin"] for s in verified)
     counts = {"initial": len(initial), "harder": origins["harder"], "easier": origins["easier"]}
-    return StageOutput(counts, dict(Counter(d["reason"] for d in dropped)))
+    notes = []
+    if len(todo) < len(initial):
+        notes.append(f"{len(initial) - len(todo)} samples already had that rewrite: not again")
+    return StageOutput(counts, dict(Counter(d["reason"] for d in dropped)), notes)
 
 
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
-    return {
+    out = {
         "instructor": config.models.instructor,
         "adapt": config.adapt.model_dump(),
         "verify": config.verify.model_dump(),
@@ -106,6 +117,9 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
         "seed": config.llm.seed,
         "task": task.fingerprint(),
     }
+    if config.llm.structured:  # only then: runs from before structured replies keep their prints
+        out["structured"] = True
+    return out
 
 
 STAGE = Stage(

@@ -44,7 +44,7 @@ def run(ctx: StageContext) -> StageOutput:
     for name, (path, label) in models.items():
         backend = eval_backend(ctx.config, results["engine"], path, label, name)
         llm = LLM(backend, ctx.models.cache, ctx.models.ledger, label)
-        summary = evaluate(llm, ctx.task, items, cfg, stage="evaluate")
+        summary = evaluate(llm, ctx.task, items, cfg, stage=ctx.stage)
         sampler = backend.sampler_settings()
         summary["sampler"] = {k: v for k, v in sampler.items() if k != "temperature"}
         predictions += [{"model": name, **p} for p in summary.pop("predictions")]

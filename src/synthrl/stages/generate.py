@@ -1,6 +1,8 @@
 """generate: N samples from the Figure 6 prompt, each grounded in a different passage (cycled),
-with the pattern P and the demos in every prompt (paper 4.1, eq. 3-4). Replies are parsed
-tolerantly; unparseable ones are re-asked a bounded number of times, then dropped with the reason.
+with the pattern P and the demos in every prompt (paper 4.1, eq. 3-4). Replies are asked for as
+{input, output} JSON (`reply_schemas.SAMPLE`, where the backend can constrain it:
+`llm.structured`), parsed tolerantly; unparseable ones are re-asked a bounded number of times,
+then dropped with the reason.
 Inputs that fail the content checks (`synthrl.synthesis.checks`: reasoning or answer format
 in the input, an input stating its own answer, echoing the instructions, missing a labelled part,
 near-empty), exact/near duplicates and samples overlapping an evaluation set are dropped before
@@ -29,6 +31,7 @@ from synthrl.prompts import generate_messages, generate_no_passage_messages, tem
 from synthrl.synthesis.balance import target_for, targets
 from synthrl.synthesis.filters import quality_filter, quality_settings
 from synthrl.synthesis.pattern import read_pattern
+from synthrl.synthesis.reply_schemas import SAMPLE
 from synthrl.synthesis.retry import ask_parsed
 from synthrl.synthesis.samples import parse_result
 from synthrl.task import Task
@@ -88,6 +91,7 @@ def ask_samples(
             max_tokens=cfg.max_tokens,
             seed=ctx.config.llm.seed,
             first_sample=(i // max(len(passages), 1)) * spacing,
+            schema=SAMPLE,
         )
         for i in indices
     ]
@@ -150,6 +154,8 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
     if not config.retrieve.enabled:  # only then: earlier runs keep their fingerprints
         out["retrieve"] = {"enabled": False}
         out["prompt"] = templates_digest(["generate_no_passage"])
+    if config.llm.structured:  # likewise
+        out["structured"] = True
     return out
 
 

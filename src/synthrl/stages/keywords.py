@@ -2,6 +2,9 @@
 (paper 4.1, eq. 2, Figure 5; the prompt is `prompts.KEYWORDS`, ours: the paper's Figure 5 text
 is not in our copy). Keywords given in the task file are kept first.
 
+The reply is asked for as a JSON list of strings (`reply_schemas.keywords_schema`, where the
+backend can constrain it: `llm.structured`) and parsed tolerantly either way.
+
 Writes `keywords/keywords.jsonl` ({keyword, source}) and `keywords/replies.jsonl` (raw replies).
 Keywords serve retrieval only: with `retrieve.enabled: false` both files are empty and no call is
 made.
@@ -20,6 +23,7 @@ from synthrl.llm.base import Request, Result
 from synthrl.pipeline import Stage, StageContext, StageOutput
 from synthrl.prompts import keywords_messages
 from synthrl.synthesis.jsonparse import parse_json_reply
+from synthrl.synthesis.reply_schemas import keywords_schema
 from synthrl.synthesis.retry import ask_parsed
 from synthrl.task import Task
 
@@ -71,6 +75,7 @@ def run(ctx: StageContext) -> StageOutput:
         temperature=cfg.temperature,
         max_tokens=cfg.max_tokens,
         seed=ctx.config.llm.seed,
+        schema=keywords_schema(cfg.count),
     )
     asked = ask_parsed(
         partial(ctx.generate, "instructor"), [request], _parse, retries, desc="keywords"
@@ -101,7 +106,7 @@ def run(ctx: StageContext) -> StageOutput:
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
     if not config.retrieve.enabled:  # no call: nothing else shapes the (empty) output
         return {"retrieve": {"enabled": False}}
-    return {
+    out = {
         "instructor": config.models.instructor,
         "keywords": config.keywords.model_dump(),
         "seed": config.llm.seed,
@@ -110,6 +115,9 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
         "demos": [d.model_dump() for d in task.demos],
         "given": task.keywords,
     }
+    if config.llm.structured:  # only then: runs from before structured replies keep their prints
+        out["structured"] = True
+    return out
 
 
 STAGE = Stage(

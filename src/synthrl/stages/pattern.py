@@ -1,6 +1,8 @@
 """pattern: with demos, the instructor summarises the generalised sample pattern P (paper 4.1,
 eq. 4, Table 1). Without demos, or with `pattern.enabled: false` (Table 4's "w/o sample pattern"
-ablation), the stage writes an empty pattern and makes no call.
+ablation), the stage writes an empty pattern and makes no call. The paragraph is asked for as
+`{"pattern": ...}` (`reply_schemas.PATTERN`, where the backend can constrain it: `llm.structured`)
+and read with `pattern_text`, which takes free text as it is.
 
 Writes `pattern/pattern.json` ({pattern, demos, reply}).
 """
@@ -14,7 +16,8 @@ from synthrl.config import RunConfig
 from synthrl.llm.base import Request
 from synthrl.pipeline import Stage, StageContext, StageOutput
 from synthrl.prompts import pattern_messages
-from synthrl.synthesis.pattern import PATTERN_FILE
+from synthrl.synthesis.pattern import PATTERN_FILE, pattern_text
+from synthrl.synthesis.reply_schemas import PATTERN
 from synthrl.task import Task
 
 
@@ -34,13 +37,15 @@ def run(ctx: StageContext) -> StageOutput:
         temperature=cfg.temperature,
         max_tokens=cfg.max_tokens,
         seed=ctx.config.llm.seed,
+        schema=PATTERN,
     )
     reply = ctx.generate("instructor", [request], desc="pattern")[0].texts[0].strip()
+    pattern = pattern_text(reply)
     write_json(
         ctx.out_dir / PATTERN_FILE,
-        {"pattern": reply, "demos": len(ctx.task.demos), "reply": reply},
+        {"pattern": pattern, "demos": len(ctx.task.demos), "reply": reply},
     )
-    return StageOutput({"pattern": 1 if reply else 0})
+    return StageOutput({"pattern": 1 if pattern else 0})
 
 
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
@@ -54,6 +59,8 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
     }
     if not config.pattern.enabled:  # only then: runs from before the switch keep their prints
         out["pattern"] = {"enabled": False}
+    elif task.demos and config.llm.structured:  # likewise, and only when a call is made
+        out["structured"] = True
     return out
 
 

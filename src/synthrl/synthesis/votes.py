@@ -5,18 +5,21 @@
 With `verify.adaptive` (ours; off in `paper`) the k votes are drawn in rounds: first as many as
 the agreement bar needs (ceil(min_agreement * k)), then one at a time, and a sample stops once
 the outcome of all k is settled (`synthrl.answers.vote_settled`): its label and keep/drop are
-then exactly those of drawing all k, at fewer votes. Each vote is cached by its index, so a
-resumed run replays the rounds it finished.
+then exactly those of drawing all k, at fewer votes. With `verify.delta` > 0 a sample also
+stops once the chance that its remaining votes change that outcome is at most delta
+(`synthrl.answers.vote.vote_settled_probably`), and the first round is the fewest votes that can
+settle a sample so (`earliest_stop`). Each vote is cached by its index, so a resumed run replays
+the rounds it finished. `votes_drawn` replays the schedule on recorded votes (bench/verify.py).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from synthrl.answers import vote_settled
+from synthrl.answers import Kind
+from synthrl.answers.vote import earliest_stop, vote_settled_probably
 from synthrl.config import VerifyConfig
 from synthrl.synthesis.retry import Generate
 from synthrl.synthesis.samples import apply_votes, verify_requests, vote_answers_of
@@ -34,7 +37,7 @@ def verify_samples(
     """Majority-vote labels for `samples` from the instructor `generate`: (kept, dropped)."""
     votes: list[list[str]] = [[] for _ in samples]
     cuts: list[list[bool]] = [[] for _ in samples]  # votes cut off at max_tokens
-    first = max(1, math.ceil(cfg.min_agreement * cfg.k - 1e-9)) if cfg.adaptive else cfg.k
+    first = earliest_stop(cfg.k, cfg.min_agreement, cfg.delta) if cfg.adaptive else cfg.k
     active = list(range(len(samples)))
     while active:
         drawn = len(votes[active[0]])
@@ -60,4 +63,24 @@ def _settled(
         return True
     answers = vote_answers_of(task, sample, texts, cuts, cfg.check_arithmetic)
     opts = task.checker_options(sample["input"])
-    return vote_settled(answers, cfg.k, task.answer.kind, cfg.min_agreement, **opts)
+    kind = task.answer.kind
+    return vote_settled_probably(answers, cfg.k, kind, cfg.min_agreement, cfg.delta, **opts)
+
+
+def votes_drawn(
+    answers: Sequence[str | None],
+    kind: Kind,
+    k: int,
+    min_agreement: float,
+    adaptive: bool,
+    delta: float = 0.0,
+    **opts: Any,
+) -> int:
+    """How many of the recorded `answers` (all k, in draw order) `verify_samples` would draw for
+    one sample under these settings: its first round, then one vote at a time until settled."""
+    drawn = earliest_stop(k, min_agreement, delta) if adaptive else k
+    while drawn < k and not vote_settled_probably(
+        answers[:drawn], k, kind, min_agreement, delta, **opts
+    ):
+        drawn += 1
+    return drawn
