@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synthrl.errors import TaskFileError
+from synthrl.presets import PRESETS, deep_merge
 from synthrl.schema import YAML_ERRORS, parse_yaml, validate, yaml_problem
 
 
@@ -435,47 +436,6 @@ class RunConfig(_Section):
         return self
 
 
-PRESETS: dict[str, dict[str, Any]] = {
-    # The paper's settings (section 5.1, appendix A.3) are the field defaults above.
-    "paper": {},
-    # Scaled down for 2 CPU cores and the embedded models (`make demo`: docs/benchmarks.md).
-    "cpu": {
-        "llm": {"context": 2048},
-        "keywords": {"count": 8, "max_tokens": 256},
-        "retrieve": {"per_keyword": 3},
-        "generate": {"n": 12, "max_tokens": 320},
-        # votes drawn until the label is settled; a vote's Python arithmetic is run (the
-        # embedded instructor writes code with made-up printed values: docs/scoring.md)
-        "verify": {"k": 3, "max_tokens": 320, "adaptive": True, "check_arithmetic": True},
-        "probe": {"max_tokens": 320},
-        "adapt": {"max_tokens": 320},
-        "score": {"samples": 6, "max_tokens": 192, "adaptive": True},
-        "select": {"m": 8},
-        "train": {
-            # the 0.5B base never writes GSM8K's `####` (0 of 32): a short SFT on its own
-            # solved probe answers, the label restated in the format (train/warmup.py), first
-            "warmup_epochs": 2,
-            "warmup_learning_rate": 3e-4,
-            "format_reward": 0.1,
-            "lenient_credit": 0.5,
-            "learning_rate": 1e-4,
-            "num_generations": 6,
-            "prompts_per_step": 1,
-            "max_completion_tokens": 160,
-            "max_steps": 4,
-            "temperature": 0.8,
-            "stop_tokens": ["<|im_end|>", "<|endoftext|>"],
-            "lora": True,
-            "save_steps": 2,
-            "sft_batch_size": 4,
-            "gradient_checkpointing": False,
-        },
-        # 100 real held-out items, both models greedy through llama.cpp (q8_0 GGUF)
-        "evaluate": {"limit": 100, "max_tokens": 320, "temperature": 0.0},
-    },
-}
-
-
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """Turn ['generate.n=20', 'train.lora=true'] into a nested dict of YAML scalars."""
     out: dict[str, Any] = {}
@@ -502,31 +462,6 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
                 "e.g. --set 'section.field=\"a: b\"'."
             ) from None
     return out
-
-
-def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `base` with `extra` merged in, recursing into nested dicts."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-# The long CPU run (docs/benchmarks.md): `cpu` with more data, more steps and 300 evaluation
-# items; resumable like every run.
-PRESETS["cpu-long"] = deep_merge(
-    PRESETS["cpu"],
-    {
-        "generate": {"n": 24},
-        "verify": {"k": 4},
-        "select": {"m": 16},
-        "train": {"max_steps": 12},
-        "evaluate": {"limit": 300},
-    },
-)
 
 
 def resolve_config(
