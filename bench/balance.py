@@ -95,14 +95,23 @@ def inspect(task_name: str, out: Path) -> dict[str, Any]:
         "drops": drops,
         "relabelled": sum(1 for s in verified if not s.get("generator_agrees", True)),
         "target_met": target_met(verified),
+        "voted_counts": label_counts([as_voted(s) for s in verified], answer_values(task)),
+        "placed": sum("before_placement" in s for s in verified),
         "pass": ok,
     }
 
 
+def as_voted(sample: dict[str, Any]) -> dict[str, Any]:
+    """The sample as the vote labelled it, before a choice sample's answer was moved to its
+    target position (verify's `place_answer`)."""
+    return {**sample, **sample.get("before_placement", {})}
+
+
 def target_met(verified: list[dict[str, Any]]) -> dict[str, str]:
-    """Per target answer: how many of its verified samples the vote labelled with it ("7/10")."""
+    """Per target answer: how many of its verified samples the vote labelled with it ("7/10"),
+    as voted (before any placement)."""
     asked: dict[str, list[int]] = {}
-    for sample in verified:
+    for sample in map(as_voted, verified):
         if sample.get("target") is not None:
             hits = asked.setdefault(str(sample["target"]), [0, 0])
             hits[0] += str(sample["label"]) == str(sample["target"])
@@ -160,16 +169,18 @@ def main() -> None:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     print(
-        "| task | prompt | N | verified | labels | target met | largest share | limit | leaks "
-        "| missing parts | minutes |"
+        "| task | prompt | N | verified | labels | as voted | placed | target met | largest share "
+        "| limit | leaks | missing parts | minutes |"
     )
-    print("|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|---:|")
     for r in results:
         labels = ", ".join(f"{k} {v}" for k, v in r["counts"].items())
         prompt = "balanced" if r["balance"] else "paper"
         met = ", ".join(f"{k} {v}" for k, v in r["target_met"].items()) or "-"
+        voted = ", ".join(f"{k} {v}" for k, v in r["voted_counts"].items())
         print(
-            f"| {r['task']} | {prompt} | {r['n']} | {r['verified']} | {labels} | {met} "
+            f"| {r['task']} | {prompt} | {r['n']} | {r['verified']} | {labels} | {voted} "
+            f"| {r['placed']} | {met} "
             f"| {r['largest_share']:.0%} | {r['limit']:.0%} | {len(r['leaks'])} "
             f"| {len(r['missing_parts'])} | {r['seconds'] / 60:.1f} |"
         )

@@ -120,8 +120,9 @@ class GenerateConfig(_Section):
         description="label, yes_no and choice tasks (ours, not the paper's): each generation "
         "request names a target answer, cycled over the labels (yes/no, or the option letters, "
         "so the correct letter is spread over positions); the verified label, not the target, "
-        "stays the sample's label. auto: on under every preset but `paper` (the paper's Figure "
-        "6 prompt, which names no target); true / false: on / off for any preset.",
+        "stays the sample's label (choice: verify then moves the correct option to the target "
+        "letter, swapping two options' texts). auto: on under every preset but `paper` (the "
+        "paper's Figure 6 prompt, which names no target); true / false: on / off for any preset.",
     )
 
 
@@ -142,6 +143,13 @@ class VerifyConfig(_Section):
         description="Adaptive (ours): also stop a sample once the chance that its remaining "
         "votes change its label or keep/drop is at most this (Dirichlet-multinomial posterior "
         "predictive over its answers so far: docs/scoring.md); 0: only the exact rule.",
+    )
+    permute_options: bool = Field(
+        False,
+        description="choice tasks (ours, not the paper's): vote j sees the options rotated by j "
+        "positions and its letter is mapped back, so a voter's bias towards one position spreads "
+        "over the options instead of electing one; each vote is then its own request "
+        "(synthrl.synthesis.permute).",
     )
     check_arithmetic: bool = Field(
         False,

@@ -31,7 +31,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "generate": {"n": 12, "max_tokens": 320},
         # votes drawn until the label is settled; a vote's Python arithmetic is run (the
         # embedded instructor writes code with made-up printed values: docs/scoring.md)
-        "verify": {"k": 3, "max_tokens": 320, "adaptive": True, "check_arithmetic": True},
+        # choice tasks: options rotated per vote, so no position is elected by bias
+        "verify": {
+            "k": 3,
+            "max_tokens": 320,
+            "adaptive": True,
+            "check_arithmetic": True,
+            "permute_options": True,
+        },
         "probe": {"max_tokens": 320},
         "adapt": {"max_tokens": 320},
         "score": {"samples": 6, "max_tokens": 192, "adaptive": True},

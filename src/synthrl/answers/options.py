@@ -48,6 +48,12 @@ _FORMATS = ("####", "boxed", "answer_tag")
 _OPTION_LINE = re.compile(r"^\s*\(?([A-Z])[).:]\s+(.+?)\s*$", re.MULTILINE)
 
 
+def option_matches(text: str, letters: str) -> list[re.Match[str]]:
+    """The lettered option lines of `text` ("A. ...", "(B) ...") whose letter is in `letters`,
+    in order: group 1 the letter, group 2 the option's text."""
+    return [m for m in _OPTION_LINE.finditer(text) if m.group(1) in letters]
+
+
 def checker_options(
     kind: str,
     declared: Mapping[str, Any],
@@ -67,9 +73,7 @@ def checker_options(
         opts["letters"] = "".join(str(k) for k in choices)
         return opts
     letters = _letters(opts.get("letters") or "ABCD")
-    found = {
-        m.group(1): m.group(2) for m in _OPTION_LINE.finditer(question) if m.group(1) in letters
-    }
+    found = {m.group(1): m.group(2) for m in option_matches(question, letters)}
     if found:
         opts["options"] = found
     return opts

@@ -1,6 +1,10 @@
 """verify: the instructor answers each sample k times; the majority answer (grouped by the answer
 checker's equivalence) becomes the label, with its agreement; samples below the minimum agreement
-are dropped (the paper's released code had no threshold).
+are dropped (the paper's released code had no threshold). For choice tasks under balance by
+design (`generate.balance`), a kept sample's correct option is then moved to the position its
+generation request named (`synthrl.synthesis.permute.place_answer`: the options' texts swapped,
+the label the target letter), since the instructor writes the right option first whatever
+letter it is asked for.
 
 Writes `verify/samples.jsonl` (+ label, agreement, votes, parsed, k, reference, generator_agrees)
 and `verify/dropped.jsonl`.
@@ -15,6 +19,9 @@ from typing import Any
 from synthrl.artifacts import write_jsonl
 from synthrl.config import RunConfig
 from synthrl.pipeline import Stage, StageContext, StageOutput
+from synthrl.synthesis.balance import balance_on
+from synthrl.synthesis.permute import place_answer
+from synthrl.synthesis.samples import choice_letters
 from synthrl.synthesis.votes import verify_samples
 from synthrl.task import Task
 
@@ -25,20 +32,32 @@ def run(ctx: StageContext) -> StageOutput:
     kept, dropped = verify_samples(
         instructor, ctx.task, ctx.config.verify, ctx.config.llm.seed, samples
     )
+    if places_answers(ctx.task, ctx.config):
+        kept = [place_answer(s, choice_letters(ctx.task)) for s in kept]
     write_jsonl(ctx.out_dir / "samples.jsonl", kept)
     write_jsonl(ctx.out_dir / "dropped.jsonl", dropped)
     relabeled = sum(1 for s in kept if not s["generator_agrees"])
     counts = {"samples": len(kept), "relabeled": relabeled}
+    if places_answers(ctx.task, ctx.config):
+        counts["placed"] = sum("before_placement" in s for s in kept)
     return StageOutput(counts, dict(Counter(d["reason"] for d in dropped)))
 
 
+def places_answers(task: Task, config: RunConfig) -> bool:
+    """Whether kept choice samples get their correct option moved to their target position."""
+    return task.answer.kind == "choice" and balance_on(task, config)
+
+
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
-    return {
+    out = {
         "instructor": config.models.instructor,
         "verify": config.verify.model_dump(),
         "seed": config.llm.seed,
         "task": task.fingerprint(),
     }
+    if places_answers(task, config):  # only choice tasks: other runs keep their fingerprints
+        out["place_answers"] = True
+    return out
 
 
 STAGE = Stage(

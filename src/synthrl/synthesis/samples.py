@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from synthrl.answers import extract, judge, vote_answers
 from synthrl.llm.base import Request, Result
 from synthrl.prompts import solve_messages
 from synthrl.synthesis.jsonparse import parse_json_reply
+from synthrl.synthesis.permute import original_letter, rotated_input, rotates
 from synthrl.synthesis.program import checked_vote
 from synthrl.task import Task
 
@@ -80,20 +82,59 @@ def verify_requests(
     ]
 
 
+def permuted_vote_requests(
+    task: Task, sample: dict[str, Any], first: int, count: int, request: Request
+) -> list[Request]:
+    """Votes first .. first+count-1 of a choice sample as one request each (n = 1), vote j on
+    the options rotated by j (`synthrl.synthesis.permute`); `request` is the sample's request
+    from `verify_requests`, whose sampling settings they keep."""
+    letters = choice_letters(task)
+    return [
+        replace(
+            request,
+            messages=Request.chat(
+                solve_messages(task, rotated_input(sample["input"], letters, j))
+            ).messages,
+            n=1,
+            first_sample=j,
+        )
+        for j in range(first, first + count)
+    ]
+
+
+def choice_letters(task: Task) -> str:
+    """A choice task's option letters, in order."""
+    return task.answer.letters or "ABCD"
+
+
 def vote_answers_of(
     task: Task,
     sample: dict[str, Any],
     texts: Sequence[str],
     cuts: Sequence[bool],
     check_arithmetic: bool = False,
+    permuted: bool = False,
 ) -> list[str | None]:
     """The answer each vote gives (None: unreadable, or cut off before a closed marker), after
-    the number tasks' arithmetic checks when asked."""
+    the number tasks' arithmetic checks when asked. `permuted` (choice): vote j saw the options
+    rotated by j; its letter is mapped back to the sample's own."""
     kind = task.answer.kind
+    if permuted and kind == "choice" and rotates(sample["input"], choice_letters(task)):
+        return _permuted_answers(task, sample["input"], texts, cuts)
     opts = task.checker_options(sample["input"])
     answers = [extract(t, kind, truncated=c, **opts) for t, c in zip(texts, cuts, strict=True)]
     if check_arithmetic and kind == "number":
         answers = [checked_vote(t, a) for t, a in zip(texts, answers, strict=True)]
+    return answers
+
+
+def _permuted_answers(
+    task: Task, text: str, texts: Sequence[str], cuts: Sequence[bool]
+) -> list[str | None]:
+    letters, answers = choice_letters(task), []
+    for j, (vote, cut) in enumerate(zip(texts, cuts, strict=True)):
+        opts = task.checker_options(rotated_input(text, letters, j))
+        answers.append(original_letter(extract(vote, "choice", truncated=cut, **opts), letters, j))
     return answers
 
 
@@ -104,17 +145,19 @@ def apply_votes(
     min_agreement: float,
     truncated: Sequence[list[bool]] | None = None,
     check_arithmetic: bool = False,
+    permuted: bool = False,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Label each sample with its majority answer; return (kept, dropped-with-reason).
     `truncated[i][j]`: vote j of sample i was cut off at its token limit (the answer module's
     policy for cut-off completions applies). `check_arithmetic` (number tasks): votes are
-    re-checked by `synthrl.synthesis.program.checked_vote`."""
+    re-checked by `synthrl.synthesis.program.checked_vote`. `permuted` (choice): vote j saw the
+    options rotated by j (`permuted_vote_requests`)."""
     kept, dropped = [], []
     kind = task.answer.kind
     cuts_all = truncated if truncated is not None else [[False] * len(c) for c in completions]
     for sample, texts, cuts in zip(samples, completions, cuts_all, strict=True):
         opts = task.checker_options(sample["input"])
-        answers = vote_answers_of(task, sample, texts, cuts, check_arithmetic)
+        answers = vote_answers_of(task, sample, texts, cuts, check_arithmetic, permuted)
         vote = vote_answers(answers, kind, min_agreement, **opts)
         info = {
             "agreement": round(vote.agreement, 4),
@@ -138,11 +181,24 @@ def apply_votes(
                 **sample,
                 **info,
                 "label": vote.answer,
-                "reference": _reference(texts, cuts, vote.answer, kind, opts),
+                "reference": _reference(
+                    *_unrotated(task, texts, cuts, permuted), vote.answer, kind, opts
+                ),
                 "generator_agrees": judge(sample["output"], vote.answer, kind, **opts),
             }
         )
     return kept, dropped
+
+
+def _unrotated(
+    task: Task, texts: Sequence[str], cuts: Sequence[bool], permuted: bool
+) -> tuple[Sequence[str], Sequence[bool]]:
+    """The votes that saw the options as written (every vote unless `permuted` choice): the
+    solution kept as the sample's reference must name the options as the sample does."""
+    if not (permuted and task.answer.kind == "choice"):
+        return texts, cuts
+    step = len(choice_letters(task))
+    return texts[::step], cuts[::step]
 
 
 def _reference(

@@ -21,8 +21,14 @@ from typing import Any
 from synthrl.answers import Kind
 from synthrl.answers.vote import earliest_stop, vote_settled_probably
 from synthrl.config import VerifyConfig
+from synthrl.llm.base import Request
 from synthrl.synthesis.retry import Generate
-from synthrl.synthesis.samples import apply_votes, verify_requests, vote_answers_of
+from synthrl.synthesis.samples import (
+    apply_votes,
+    permuted_vote_requests,
+    verify_requests,
+    vote_answers_of,
+)
 from synthrl.task import Task
 
 
@@ -41,19 +47,41 @@ def verify_samples(
     active = list(range(len(samples)))
     while active:
         drawn = len(votes[active[0]])
-        step = first if drawn == 0 else 1
-        requests = [
-            replace(request, n=min(step, cfg.k - drawn), first_sample=drawn)
-            for request in verify_requests(
-                task, [samples[i] for i in active], cfg.k, cfg.temperature, cfg.max_tokens, seed
-            )
-        ]
+        count = min(first if drawn == 0 else 1, cfg.k - drawn)
+        per_sample = _round_requests(task, cfg, seed, [samples[i] for i in active], drawn, count)
         label = desc if not cfg.adaptive else f"{desc} ({drawn}/{cfg.k} votes)"
-        for i, result in zip(active, generate(requests, desc=label), strict=True):
-            votes[i] += result.texts
-            cuts[i] += [x.finish_reason == "length" for x in result.samples]
+        results = iter(generate([r for group in per_sample for r in group], desc=label))
+        for i, group in zip(active, per_sample, strict=True):
+            for result in (next(results) for _ in group):
+                votes[i] += result.texts
+                cuts[i] += [x.finish_reason == "length" for x in result.samples]
         active = [i for i in active if not _settled(task, samples[i], votes[i], cuts[i], cfg)]
-    return apply_votes(task, samples, votes, cfg.min_agreement, cuts, cfg.check_arithmetic)
+    return apply_votes(
+        task, samples, votes, cfg.min_agreement, cuts, cfg.check_arithmetic, _permuted(task, cfg)
+    )
+
+
+def _permuted(task: Task, cfg: VerifyConfig) -> bool:
+    return cfg.permute_options and task.answer.kind == "choice"
+
+
+def _round_requests(
+    task: Task,
+    cfg: VerifyConfig,
+    seed: int,
+    samples: Sequence[dict[str, Any]],
+    drawn: int,
+    count: int,
+) -> list[list[Request]]:
+    """Each sample's requests for votes drawn .. drawn+count-1: one request of n = count, or,
+    with permuted options (choice), one request per vote on its own rotation of the options."""
+    requests = verify_requests(task, samples, cfg.k, cfg.temperature, cfg.max_tokens, seed)
+    if _permuted(task, cfg):
+        return [
+            permuted_vote_requests(task, sample, drawn, count, request)
+            for sample, request in zip(samples, requests, strict=True)
+        ]
+    return [[replace(request, n=count, first_sample=drawn)] for request in requests]
 
 
 def _settled(
@@ -61,7 +89,7 @@ def _settled(
 ) -> bool:
     if len(texts) >= cfg.k:
         return True
-    answers = vote_answers_of(task, sample, texts, cuts, cfg.check_arithmetic)
+    answers = vote_answers_of(task, sample, texts, cuts, cfg.check_arithmetic, _permuted(task, cfg))
     opts = task.checker_options(sample["input"])
     kind = task.answer.kind
     return vote_settled_probably(answers, cfg.k, kind, cfg.min_agreement, cfg.delta, **opts)
