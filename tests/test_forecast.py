@@ -111,3 +111,20 @@ def test_generation_switches_drop_the_calls_they_skip() -> None:
     (generate,), (before,) = rows_by(off, "generate"), rows_by(default, "generate")
     assert generate.requests == before.requests
     assert generate.prompt_tokens < before.prompt_tokens  # no passage
+
+
+def test_audit_forecast_counts_every_vote_and_names_the_cpu_preset() -> None:
+    from synthrl.run import _audit_forecast
+
+    task = load_task(EXAMPLES / "gsm8k.yaml")
+    items = list(range(100))
+    paper = _audit_forecast(task, resolve_config("paper", task.settings), items, True)
+    votes, base = paper.rows
+    # the audit draws all k votes (adaptive or not) and one greedy base answer per item
+    assert (votes.requests, votes.samples, votes.completion_tokens) == (100, 1600, 1600 * 1024)
+    assert (base.requests, base.samples, base.model) == (100, 100, "embedded:base")
+    assert paper.hours > 10 and any("`--preset cpu` votes k = 3" in n for n in paper.notes)
+    cpu = _audit_forecast(task, resolve_config("cpu", task.settings), items, False)
+    (cpu_votes,) = cpu.rows
+    assert cpu_votes.samples == 300 and cpu_votes.completion_tokens == 300 * 320
+    assert not cpu.notes and cpu.hours < paper.hours / 10

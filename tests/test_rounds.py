@@ -232,6 +232,39 @@ def test_status_and_report_show_the_rounds(world: World) -> None:
     assert "<td>round-2/train</td>" in stages(RunData(root))
 
 
+def test_report_shows_difficulty_and_training_for_each_round(world: World) -> None:
+    from synthrl.report.data import RunData
+    from synthrl.report.sections import difficulty, training
+
+    world.run(rounds=2)
+    root = world.root / "run"
+    html = difficulty(RunData(root))
+    assert "<h3>Round 1 (score)</h3>" in html and "<h3>Round 2 (round-2/score)</h3>" in html
+    assert html.count("<img") == 2 and "under round 2&#x27;s base" in html
+    after = sum(
+        json.loads((root / "round-2/score/histograms.json").read_text())["after_adaptation"]
+    )
+    assert f"{after} after this round&#x27;s adaptation" in html
+    html = training(RunData(root))
+    assert html.count("<img") == 2 and "from round 1&#x27;s trained model" in html
+    (root / "round-2/train/metrics.jsonl").unlink()
+    html = training(RunData(root))
+    assert "<h3>Round 1 (train)</h3>" in html and "<h3>Round 2 (round-2/train)</h3>" in html
+    assert html.count("<img") == 1  # round 1's curves; round 2's says why it has none
+    assert "not available: round-2/train/metrics.jsonl not found" in html
+
+
+def test_training_up_to_the_last_round_trains_only_what_is_missing(world: World) -> None:
+    """What `synthrl train RUN` runs on a run with rounds (--to the last round's train)."""
+    world.run(rounds=2, stop="round-2/select")
+    reports, backends, _ = world.run(rounds=2, stop="round-2/train")
+    assert [r.stage for r in reports][-1] == "round-2/train"
+    assert [r.stage for r in reports if r.status == "ran"] == ["round-2/train"]
+    assert not any(b.calls for b in backends.values())
+    run = world.root / "run"
+    assert world.trainer.calls[-1]["model"] == str((run / "train" / "model").resolve())
+
+
 def test_a_crash_in_round_two_resumes_without_paying_again(world: World) -> None:
     world.crash_score = True
     with pytest.raises(RuntimeError, match="mid-scoring"):

@@ -33,6 +33,7 @@ from rich.text import Text
 from synthrl import __version__
 from synthrl.config import RunConfig
 from synthrl.errors import SynthRLError
+from synthrl.presets import PRESETS
 from synthrl.report import tables as report_tables
 from synthrl.stage_names import STAGE_NAMES
 
@@ -51,7 +52,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 PresetOpt = Annotated[
-    str, typer.Option("--preset", "-p", help="paper (the paper's settings) or cpu.")
+    str,
+    typer.Option(
+        "--preset",
+        "-p",
+        help=f"One of {', '.join(PRESETS)}: paper is the paper's settings, the others are "
+        "scaled down for 2 CPU cores (`synthrl config --preset NAME` shows them).",
+    ),
 ]
 SetOpt = Annotated[
     list[str] | None,
@@ -72,6 +79,12 @@ YesOpt = Annotated[
         "--yes",
         "-y",
         help="Run even when the forecast is far beyond this machine (`synthrl plan`).",
+    ),
+]
+RoundOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--round", min=1, help="With `rounds: R`: act on round N's folders (default: the last)."
     ),
 ]
 
@@ -197,7 +210,9 @@ def audit(
     agreement and the accuracy / kept frontier over k and the agreement threshold."""
     from synthrl.run import run_audit
 
-    summary = run_audit(task_file, bench, split, data, field or [], limit, preset, set_ or [], base)
+    summary = run_audit(
+        task_file, bench, split, data, field or [], limit, preset, set_ or [], base, console
+    )
     console.print(report_tables.audit_table(summary))
     if out is not None:
         from synthrl.artifacts import write_json
@@ -325,28 +340,6 @@ export_app = typer.Typer(help="Export a run's data for other engines.")
 app.add_typer(export_app, name="export")
 
 
-@export_app.command("verl")
-def export_verl_cmd(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory whose select stage finished.")],
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Folder (default RUN/export/verl, or RUN/export/verl-ppo for ppo)."),
-    ] = None,
-    base: Annotated[
-        str | None, typer.Option(help="Model to train (default: the run's base).")
-    ] = None,
-    algo: Annotated[
-        str, typer.Option(help="grpo (paper) or ppo (GAE with a critic from the same model).")
-    ] = "grpo",
-) -> None:
-    """Write veRL's parquet, a reward file calling synthrl's checker, and a GRPO or PPO launch
-    script."""
-    from synthrl.run import export_verl
-
-    for name, path in export_verl(run_dir, out, base, algo).items():
-        console.print(f"[green]wrote[/] {name}: {path}")
-
-
 @app.command()
 def train(
     run_dir: Annotated[Path, typer.Argument(help="A run directory whose select stage finished.")],
@@ -363,10 +356,14 @@ def train(
     ] = None,
     set_: SetOpt = None,
     yes: YesOpt = False,
+    round_: RoundOpt = None,
 ) -> None:
-    """Train the run's base model on its selected samples (resumes from the last checkpoint)."""
-    from synthrl.run import export_verl
-    from synthrl.train.verl import launch
+    """Train the run's base model on its selected samples (resumes from the last checkpoint).
+    With rounds, up to the last round's `train` (its selection, from its base; the earlier
+    rounds first where they have not run), or round N's with --round N."""
+    from synthrl.export.verl import export_verl
+    from synthrl.rounds import folder
+    from synthrl.train.verl import check_algo, launch
 
     if engine == "verl":
         if algo == "sft" or data:
@@ -375,7 +372,9 @@ def train(
                 "human-data baselines run with --engine trl (or export your data to veRL's "
                 "parquet yourself)."
             )
-        files = export_verl(run_dir, algo=algo or "grpo")
+        check_algo(algo or "grpo")  # before the run is read
+        r = announce_round(run_dir, round_, "train")
+        files = export_verl(run_dir, algo=algo or "grpo", r=r)
         raise typer.Exit(launch(files["script"]))
     if engine != "trl":
         raise SynthRLError(f"unknown engine {engine!r}: use trl or verl.")
@@ -383,6 +382,7 @@ def train(
         raise SynthRLError(
             "PPO trains with --engine verl: TRL dropped its PPO trainer (grpo and sft train here)."
         )
+    r = announce_round(run_dir, round_, "train")
     extra = list(set_ or [])
     if algo:
         extra.append(f"train.algo={algo}")
@@ -391,7 +391,19 @@ def train(
         extra.append(f"train.data={source}")
     from synthrl.run import run_task
 
-    run_task(resume_options(run_dir, extra, None, "train", False, yes), console)
+    run_task(resume_options(run_dir, extra, None, folder("train", r), False, yes), console)
+
+
+def announce_round(run_dir: Path, r: int | None, command: str) -> int:
+    """Round `r` of the run (None: its last), checked; said on the console when it has rounds."""
+    from synthrl.rounds import chosen_round, round_label
+    from synthrl.run import load_run
+
+    _, config, _, _ = load_run(run_dir)
+    r = chosen_round(config, r)
+    if config.rounds > 1:
+        console.print(f"{command}: {round_label(config, r)}")
+    return r
 
 
 @app.command()
@@ -479,5 +491,7 @@ def main() -> None:
         sys.exit(130)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m synthrl.cli: the imported module holds every command
+    from synthrl.cli import main as registered_main
+
+    registered_main()

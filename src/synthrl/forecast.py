@@ -295,6 +295,25 @@ def forecast(
     return result
 
 
+def audit_forecast(
+    task: Task, config: RunConfig, items: int, with_base: bool, has_gpu: bool | None = None
+) -> Forecast:
+    """What `synthrl audit` on `items` items asks for: every one of the k votes per item (the
+    audit draws them all, whatever `verify.adaptive` says) and, `with_base`, one greedy answer
+    of the base model each."""
+    ledger = Ledger(load_prices(config.llm.prices_file))
+    ctx = _Context(task, config, ledger, gpu() if has_gpu is None else has_gpu)
+    c, p = config, PROMPT_TOKENS
+    k = c.verify.k
+    works = [
+        Work("audit", f"votes (k = {k})", "instructor", items, k, c.verify.max_tokens, p["vote"])
+    ]
+    if with_base:
+        what, solve = "greedy answers", p["solve"]
+        works.append(Work("audit", what, "base", items, 1, c.probe.max_tokens, solve, False))
+    return Forecast(rows=[ctx.row(work) for work in works])
+
+
 def plan_forecast(
     task: Task,
     config: RunConfig,

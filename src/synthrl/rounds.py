@@ -47,6 +47,7 @@ from typing import Any
 
 from synthrl.artifacts import RunDir
 from synthrl.config import RunConfig
+from synthrl.errors import SynthRLError
 from synthrl.llm.usage import Ledger
 from synthrl.pipeline import (
     ModelPool,
@@ -96,12 +97,36 @@ def round_dir(root: Path, r: int) -> RoundDir:
     return RoundDir(root, aliases)
 
 
+def round_run(run: RunDir, r: int) -> RunDir:
+    """The run as round r left it: `probe`, `adapt`, `score`, `select` and `train` are round
+    r's folders (round 1's: the run itself); the other stages are the run's own."""
+    if r == 1:
+        return run
+    return RoundDir(run.root, {name: folder(name, r) for name in ROUND_STAGES})
+
+
 def final_run(run: RunDir, config: RunConfig) -> RunDir:
     """The run as its last round left it: `train` (the model evaluated, carded and exported),
     `select` ... are the last round's folders."""
-    if config.rounds == 1:
-        return run
-    return RoundDir(run.root, {name: folder(name, config.rounds) for name in ROUND_STAGES})
+    return round_run(run, config.rounds)
+
+
+def chosen_round(config: RunConfig, r: int | None = None) -> int:
+    """Round `r` of a run (None: its last), refused unless the run has it."""
+    if r is None:
+        return config.rounds
+    if not 1 <= r <= config.rounds:
+        raise SynthRLError(
+            f"round {r}: this run has {config.rounds} round(s) (`rounds: {config.rounds}`); "
+            f"give a round from 1 to {config.rounds}, or none for the last."
+        )
+    return r
+
+
+def round_label(config: RunConfig, r: int) -> str:
+    """How commands name the round they act on, e.g. "round 2 of 2 (round-2/)"."""
+    where = "the run's own folders" if r == 1 else f"round-{r}/"
+    return f"round {r} of {config.rounds} ({where})"
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,11 @@ first model call, run the stages, save and show the accounting."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -33,6 +33,9 @@ from synthrl.rounds import final_run, run_rounds, stages_for, stages_of
 from synthrl.schema import validate
 from synthrl.task import Task, load_task
 from synthrl.train.processes import is_main_process
+
+if TYPE_CHECKING:
+    from synthrl.forecast import Forecast
 
 
 @dataclass
@@ -293,30 +296,6 @@ def load_run(run_dir: Path) -> tuple[Task, RunConfig, RunDir, Path]:
     return load_task(task_file), config, run, task_file
 
 
-def export_verl(
-    run_dir: Path, out: Path | None = None, base: str | None = None, algo: str = "grpo"
-) -> dict[str, Path]:
-    """Write the veRL export of a run's selected samples for `algo` (grpo or ppo; see
-    synthrl.train.verl) into `out`, by default RUN/export/verl (grpo) or RUN/export/verl-ppo, so
-    the two never share a checkpoint folder."""
-    from synthrl.train.data import rows_from_selected
-    from synthrl.train.model_path import trainable_path
-    from synthrl.train.verl import check_algo, write_export
-
-    check_algo(algo)
-    task, config, run, _ = load_run(run_dir)
-    selected = run.rows("select", "selected.jsonl")
-    if not selected:
-        raise SynthRLError(f"{run_dir}: the selection is empty; nothing to export.")
-    spec = base or config.models.base
-    kind, rest = parse_spec(spec)
-    model_path = rest if kind in ("hf", "vllm") else trainable_path(spec)
-    rows = rows_from_selected(task, selected, "grpo")  # prompt + gold answer: PPO's rows too
-    folder = out or run.root / "export" / ("verl" if algo == "grpo" else f"verl-{algo}")
-    ids = [s["id"] for s in selected]
-    return write_export(folder, config, task.name, rows, ids, model_path, algo)
-
-
 def run_eval(
     model: str,
     bench: str | None,
@@ -374,8 +353,10 @@ def run_audit(
     preset: str,
     overrides: list[str],
     with_base: bool,
+    console: Console | None = None,
 ) -> dict[str, Any]:
-    """`synthrl audit`: the instructor's label accuracy on items with known answers."""
+    """`synthrl audit`: the instructor's label accuracy on items with known answers; the
+    forecast of its model calls printed on `console` first."""
     from synthrl.audit import audit_labels
     from synthrl.endpoint import endpoint_problems
     from synthrl.evaluate import load_items
@@ -394,6 +375,8 @@ def run_audit(
         )
     if with_base and (problems := endpoint_problems(config)):
         raise SynthRLError(problems[0])
+    if console is not None:
+        console.print(report_tables.forecast_table(_audit_forecast(task, config, items, with_base)))
     cache = CallCache(default_cache_path())
     ledger = Ledger(load_prices(config.llm.prices_file))
     instructor = open_llm(config.models.instructor, config.llm, cache, ledger)
@@ -416,6 +399,25 @@ def run_audit(
         "instructor": config.models.instructor,
         "verify": config.verify.model_dump(),
     }
+
+
+def _audit_forecast(
+    task: Task, config: RunConfig, items: Sequence[Any], with_base: bool
+) -> Forecast:
+    """The audit's forecast; above an hour, with what the `cpu` preset's votes would take."""
+    from synthrl.forecast import audit_forecast
+
+    fc = audit_forecast(task, config, len(items), with_base)
+    if fc.hours > 1 and config.preset != "cpu":
+        cpu = resolve_config("cpu", task.settings, source="cpu preset")
+        cpu = cpu.model_copy(update={"models": config.models, "llm": config.llm})
+        hours = audit_forecast(task, cpu, len(items), with_base).hours
+        fc.notes.append(
+            f"`--preset cpu` votes k = {cpu.verify.k} at most {cpu.verify.max_tokens} tokens "
+            f"each: ~{hours:.1f} h here. The votes are cached: an audit stopped and run again "
+            "pays only for what it had not drawn."
+        )
+    return fc
 
 
 @contextmanager

@@ -103,3 +103,24 @@ def test_generate_fills_the_bar_with_tokens_and_usd(
     (task,) = bars[0].tasks
     assert task.completed == task.total == 1
     assert task.fields == {"tokens": "3 tok", "usd": usd}
+
+
+def test_progress_writes_plain_lines_when_not_a_terminal(capsys: pytest.CaptureFixture) -> None:
+    """In a log file rich draws nothing until the end: the bar writes lines to stderr instead,
+    throttled, and exactly one line when a task finishes."""
+    bar = progress_bar()
+    bar.log_every = 3600.0  # nothing but the final line
+    task = bar.add_task("audit: votes", total=3, **bar_fields(0))
+    for _ in range(3):
+        bar.update(task, advance=1, **bar_fields(120))
+    bar.update(task, advance=0)  # updates after the end write nothing more
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("audit: votes: 3/3 elapsed 0:00:00")
+    assert "120 tok" in lines[0] and "eta" not in lines[0]
+
+    bar.log_every = 0.0  # every update writes a line
+    other = bar.add_task("probe", total=4)
+    bar.advance(other, 1)
+    bar.advance(other, 1)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" elapsed")[0] for line in lines] == ["probe: 1/4", "probe: 2/4"]

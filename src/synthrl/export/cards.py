@@ -110,8 +110,22 @@ def passages_section(task: Task, config: RunConfig) -> str:
     return f"## Passages used\n\nSamples were grounded in passages of {text}\n"
 
 
-def dataset_card(run: RunDir, task: Task, config: RunConfig, configs: dict[str, str]) -> str:
-    """The README.md of an exported dataset; `configs` maps config name -> parquet file."""
+def rounds_section(config: RunConfig, r: int) -> str:
+    """Which round of a run with rounds the exported data comes from."""
+    base = "the base model" if r == 1 else f"round {r - 1}'s trained model"
+    return (
+        f"## Round\n\nRound {r} of {config.rounds} (synthrl rounds): `selected`, `probed`, "
+        f"`adapted`, `scored` and `dropped_adapt`, the counts of probe ... train and the pass "
+        f"rates are round {r}'s, whose base was {base}; `generated` and `verified` are round "
+        "1's, the pool every round starts from.\n"
+    )
+
+
+def dataset_card(
+    run: RunDir, task: Task, config: RunConfig, configs: dict[str, str], r: int = 1
+) -> str:
+    """The README.md of an exported dataset of round `r` (`run` is that round's view);
+    `configs` maps config name -> parquet file."""
     meta = {
         "license": "other",
         "tags": ["synthetic", "synthrl", "grpo", "trl"],
@@ -137,6 +151,7 @@ def dataset_card(run: RunDir, task: Task, config: RunConfig, configs: dict[str, 
         "## Models\n",
         f"- instructor: `{config.models.instructor}`\n- base: `{config.models.base}`\n"
         f"- preset: `{config.preset}`\n",
+        *([rounds_section(config, r)] if config.rounds > 1 else []),
         task_section(task),
         stages_section(run),
         histogram_section(run),

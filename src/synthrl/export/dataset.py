@@ -7,6 +7,11 @@ them, and `id`, `origin`, `pass_rate`, `score`. Every other finished stage is a 
 (`generated`, `verified`, `probed`, `adapted`, `scored`, and `dropped_*` for the drops), its
 nested fields (votes, answers) written as JSON text so each config has one schema.
 
+With rounds (synthrl.rounds), the export is the last round's (or round `r`'s): `selected`,
+`probed`, `adapted`, `scored` and `dropped_adapt` come from its folders, `generated` and
+`verified` from round 1's (the pool every round starts from), and the card says so. An earlier
+round's export goes to RUN/export/round-R/dataset.
+
     export_dataset(Path("runs/demo"))                      # -> runs/demo/export/dataset
     export_dataset(Path("runs/demo"), push_to_hub="me/gsm8k-synthetic")
 """
@@ -32,13 +37,15 @@ STAGE_CONFIGS = {
 }
 
 
-def selected_rows(run_dir: Path) -> list[dict[str, Any]]:
-    """The selected samples as TRL GRPO rows with their provenance."""
+def selected_rows(run_dir: Path, r: int | None = None) -> list[dict[str, Any]]:
+    """Round `r`'s selected samples (None: the last round's) as TRL GRPO rows with their
+    provenance."""
+    from synthrl.rounds import chosen_round, round_run
     from synthrl.run import load_run
     from synthrl.train.data import rows_from_selected
 
-    task, _, run, _ = load_run(run_dir)
-    selected = run.rows("select", "selected.jsonl")
+    task, config, run, _ = load_run(run_dir)
+    selected = round_run(run, chosen_round(config, r)).rows("select", "selected.jsonl")
     if not selected:
         raise SynthRLError(f"{run_dir}: the selection is empty; nothing to export.")
     rows = []
@@ -76,19 +83,26 @@ def _write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def export_dataset(
-    run_dir: Path, out: Path | None = None, push_to_hub: str | None = None
+    run_dir: Path, out: Path | None = None, push_to_hub: str | None = None, r: int | None = None
 ) -> dict[str, Path]:
-    """Write the dataset folder (and push it to the Hub when asked); return what was written."""
+    """Write the dataset folder of round `r` (None: the last round; see the module docstring)
+    and push it to the Hub when asked; return what was written."""
     from synthrl.artifacts import read_jsonl
+    from synthrl.export import default_folder
     from synthrl.export.cards import dataset_card
+    from synthrl.rounds import chosen_round, round_run
+    from synthrl.rounds import folder as round_folder
     from synthrl.run import load_run
 
-    task, config, run, _ = load_run(run_dir)
+    task, config, top, _ = load_run(run_dir)
+    r = chosen_round(config, r)
+    run = round_run(top, r)
     if run.manifest("select") is None:
-        raise SynthRLError(f"{run_dir}: the select stage has not finished; run it first.")
-    folder = out or run.root / "export" / "dataset"
+        stage = round_folder("select", r)
+        raise SynthRLError(f"{run_dir}: the {stage} stage has not finished; run it first.")
+    folder = out or default_folder(run.root, config, r, "dataset")
     configs = {"selected": "selected/train.parquet"}
-    _write_parquet(selected_rows(run_dir), folder / configs["selected"])
+    _write_parquet(selected_rows(run_dir, r), folder / configs["selected"])
     for name, (stage, file) in STAGE_CONFIGS.items():
         source = run.stage_dir(stage) / file
         if run.manifest(stage) is None or not source.is_file():
@@ -98,7 +112,7 @@ def export_dataset(
             configs[name] = f"{name}/train.parquet"
             _write_parquet(rows, folder / configs[name])
     card = folder / "README.md"
-    card.write_text(dataset_card(run, task, config, configs), encoding="utf-8")
+    card.write_text(dataset_card(run, task, config, configs, r), encoding="utf-8")
     written = {name: folder / path for name, path in configs.items()} | {"card": card}
     if push_to_hub:
         push(folder, push_to_hub)

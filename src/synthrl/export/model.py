@@ -13,20 +13,27 @@ from pathlib import Path
 from synthrl.errors import SynthRLError
 
 
-def export_gguf(run_dir: Path, out: Path | None = None, dtype: str = "q8_0") -> Path:
-    """Write the trained model of `run_dir` as GGUF (`dtype`: q8_0, q5_0, q4_0, f16, f32)."""
+def export_gguf(
+    run_dir: Path, out: Path | None = None, dtype: str = "q8_0", r: int | None = None
+) -> Path:
+    """Write the trained model of `run_dir` as GGUF (`dtype`: q8_0, q5_0, q4_0, f16, f32); with
+    rounds, round `r`'s model (None: the last round's; an earlier one's goes to
+    RUN/export/round-R/gguf/)."""
     from synthrl.evaluate.engines import gguf_template
+    from synthrl.export import default_folder
     from synthrl.export.cards import write_model_card
     from synthrl.export.gguf import write_gguf
     from synthrl.llm.registry import parse_spec
-    from synthrl.rounds import final_run
+    from synthrl.rounds import chosen_round, folder, round_run
     from synthrl.run import load_run
 
     task, config, run, _ = load_run(run_dir)
-    run = final_run(run, config)  # with rounds, the last round's model
+    r = chosen_round(config, r)
+    run = round_run(run, r)  # with rounds, the last round's model unless told
     model = run.stage_dir("train") / "model"
     if run.manifest("train") is None or not model.is_dir():
-        raise SynthRLError(f"{run_dir}: the train stage has not finished; run it first.")
+        stage = folder("train", r)
+        raise SynthRLError(f"{run_dir}: the {stage} stage has not finished; run it first.")
     kind, rest = parse_spec(config.models.base)
     if kind == "embedded":
         from synthrl.models import prepare_gguf
@@ -40,5 +47,5 @@ def export_gguf(run_dir: Path, out: Path | None = None, dtype: str = "q8_0") -> 
             "as the template; convert train/model with llama.cpp's convert_hf_to_gguf.py."
         )
     write_model_card(run)
-    target = out or run.root / "export" / "gguf" / f"{task.name}-{dtype}.gguf"
+    target = out or default_folder(run.root, config, r, "gguf") / f"{task.name}-{dtype}.gguf"
     return write_gguf(model, template, target, dtype)

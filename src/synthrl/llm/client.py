@@ -7,13 +7,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
+from typing import Any
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -37,11 +41,64 @@ class FieldColumn(ProgressColumn):
         return Text(str(task.fields.get(self.name, "")))
 
 
+class LoggedProgress(Progress):
+    """A rich progress bar that, when its console is not a terminal (output to a log file, CI,
+    `nohup`), where rich draws nothing until the end, writes a plain line to stderr instead:
+    at most every `log_every` seconds and once when a task completes."""
+
+    def __init__(self, *columns: Any, log_every: float = 60.0, **kwargs: Any) -> None:
+        super().__init__(*columns, **kwargs)
+        self.log_every = log_every
+        self.log = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.last: dict[TaskID, float] = {}  # when each task's last line was written
+        self.done: set[TaskID] = set()  # tasks whose final line is written
+
+    def update(self, task_id: TaskID, **kwargs: Any) -> None:  # type: ignore[override]
+        super().update(task_id, **kwargs)
+        self.log_line(task_id)
+
+    def advance(self, task_id: TaskID, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        self.log_line(task_id)
+
+    def log_line(self, task_id: TaskID) -> None:
+        """Write the task's state as one plain line when the console is not a terminal, the
+        task just finished, or `log_every` seconds have passed since its last line."""
+        if self.console.is_terminal or task_id in self.done:
+            return
+        with self._lock:
+            task = self._tasks[task_id]
+            now = time.monotonic()
+            if task.finished:
+                self.done.add(task_id)
+            elif now - self.last.setdefault(task_id, now) < self.log_every:
+                return
+            self.last[task_id] = now
+        self.log.print(progress_line(task))
+
+
+def progress_line(task: Task) -> str:
+    """`desc: done/total elapsed 0:01:02 eta 0:03:00 1,234 tok`, a progress bar as text."""
+    elapsed = task.finished_time if task.finished else task.elapsed
+    left = task.time_remaining
+    parts = [
+        f"{task.description}: {task.completed:g}/{task.total:g}"
+        if task.total
+        else task.description,
+        f"elapsed {timedelta(seconds=int(elapsed or 0))}",
+        "" if task.finished or left is None else f"eta {timedelta(seconds=int(left))}",
+        str(task.fields.get("tokens", "")),
+        str(task.fields.get("usd", "")),
+    ]
+    return " ".join(part for part in parts if part)
+
+
 def progress_bar(transient: bool = True) -> Progress:
     """The progress bar used for every loop over requests, samples or training steps: done /
     total, elapsed, ETA (from the rate over the last minutes: steps can be slow), and, where a
-    task sets the `tokens` / `usd` fields (`bar_fields`), running tokens and cost."""
-    return Progress(
+    task sets the `tokens` / `usd` fields (`bar_fields`), running tokens and cost. Written as
+    plain lines when the output is not a terminal (`LoggedProgress`)."""
+    return LoggedProgress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),

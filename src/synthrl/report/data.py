@@ -102,6 +102,12 @@ class RunData:
             value = value.get(key)
         return value
 
+    @property
+    def rounds(self) -> int:
+        """How many rounds the run has (`rounds` in its settings; 1 when absent or odd)."""
+        count = self.config("rounds")
+        return count if isinstance(count, int) and count > 1 else 1
+
     @cached_property
     def results(self) -> dict[str, Any]:
         """evaluate/results.json with both models and their comparison."""

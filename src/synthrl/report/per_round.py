@@ -43,8 +43,8 @@ def stage_names(data: RunData) -> list[str]:
 
 
 def rounds(data: RunData) -> Html:
-    count = data.config("rounds")
-    if not isinstance(count, int) or count < 2:
+    count = data.rounds
+    if count == 1:
         return para(
             "This run trained one round (`rounds: 1`, as the paper): sections 4, 7 and 8 show "
             "it. With `--rounds R`, each round's model probes, rewrites, scores and selects the "
@@ -58,10 +58,10 @@ def rounds(data: RunData) -> Html:
             hists.append((f"round {r}", histogram(pool), histogram(after)))
     parts = [
         para(
-            f"{count} rounds; round 1's folders are the run's own (sections 4 and 7 show it), "
-            "round r's are round-r/. Each round's base is the previous round's trained model "
-            "(round 1's: the base model), the training steps are split over the rounds "
-            "(synthrl.rounds), and section 8 evaluates the last round's model."
+            f"{count} rounds; round 1's folders are the run's own, round r's are round-r/ "
+            "(sections 4 and 7 show each round's). Each round's base is the previous round's "
+            "trained model (round 1's: the base model), the training steps are split over the "
+            "rounds (synthrl.rounds), and section 8 evaluates the last round's model."
         ),
         table(HEADERS, rows, numeric=range(1, 10)),
     ]

@@ -1,5 +1,6 @@
 """Report sections about the run itself: summary and verdict, stage manifests, difficulty
-histograms, training curves and the evaluation tables with per-item wins and losses.
+histograms, training curves and the evaluation tables with per-item wins and losses. With rounds
+(synthrl.rounds), the difficulty histograms and training curves are shown for each round.
 
 Each function takes the `RunData` and returns an `Html` fragment; it raises `Unavailable` when
 the data it needs is missing (the report then says why in place of the section).
@@ -7,7 +8,7 @@ the data it needs is missing (the report then says why in place of the section).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from synthrl.llm.usage import format_usd
@@ -195,9 +196,34 @@ def _pairs(mapping: Mapping[str, Any] | None) -> str:
 # --- 3. difficulty ----------------------------------------------------------------------------
 
 
+def each_round(data: RunData, stage: str, render: Callable[[RunData, str, int], Html]) -> Html:
+    """`render(data, folder, r)` of a one-round run's `stage`; with rounds, each round's under
+    its heading (round r's folder is round-r/STAGE, round 1's the run's own), one not available
+    line for a round without the data."""
+    from synthrl.report.per_round import folder
+
+    count = data.rounds
+    if count == 1:
+        return render(data, stage, 1)
+    parts = [
+        para(
+            f"{count} rounds (synthrl.rounds), each round's {stage} stage in turn; section 9 "
+            "compares the rounds."
+        )
+    ]
+    for r in range(1, count + 1):
+        name = folder(stage, r)
+        parts += [tag("h3", f"Round {r} ({name})"), attempt(render, data, name, r)]
+    return join(parts)
+
+
 def difficulty(data: RunData) -> Html:
-    data.require("score")
-    hist = data.json("score/histograms.json")
+    return each_round(data, "score", _difficulty)
+
+
+def _difficulty(data: RunData, stage: str, r: int) -> Html:
+    data.require(stage)
+    hist = data.json(f"{stage}/histograms.json")
     edges = hist["bins"]
     initial, after = sum(hist["initial"]), sum(hist["after_adaptation"])
     origins = list(hist.get("by_origin", {}))
@@ -208,13 +234,21 @@ def difficulty(data: RunData) -> Html:
         )
     ]
     counts = table(["pass rate", "initial", "after adaptation", *origins], rows, range(1, 9))
+    if r == 1:
+        text = (
+            f"Base-model pass rate of each synthetic sample: {initial} initial samples, "
+            f"{after} after adaptation (initial + harder + easier rewrites)."
+        )
+    else:
+        text = (
+            f"Pass rate of each synthetic sample under round {r}'s base (round {r - 1}'s "
+            f"trained model): {initial} initial samples, {after} after this round's adaptation "
+            "(the previous round's pool + this round's rewrites)."
+        )
     return join(
         [
-            para(
-                f"Base-model pass rate of each synthetic sample: {initial} initial samples, "
-                f"{after} after adaptation (initial + harder + easier rewrites)."
-            ),
-            img(plots.difficulty(hist), "pass-rate histograms before and after adaptation"),
+            para(text),
+            img(plots.difficulty(hist), f"{stage}: pass rates before and after adaptation"),
             details("counts per bin", counts),
         ]
     )
@@ -224,24 +258,29 @@ def difficulty(data: RunData) -> Html:
 
 
 def training(data: RunData) -> Html:
-    path = data.root / "train" / "metrics.jsonl"
-    finished = data.manifest("train") is not None
+    return each_round(data, "train", _training)
+
+
+def _training(data: RunData, stage: str, r: int) -> Html:
+    path = data.root / stage / "metrics.jsonl"
+    finished = data.manifest(stage) is not None
     if not path.is_file():
         state = "finished" if finished else "not finished"
-        raise Unavailable(f"train/metrics.jsonl not found (stage train {state})")
-    rows = data.rows("train", "metrics.jsonl", unfinished_ok=True)
-    if not any(isinstance(r.get(m), int | float) for r in rows for m in plots.CURVES):
-        raise Unavailable("train/metrics.jsonl has no logged reward, kl, length, loss or lr")
-    metrics = [m for m in plots.CURVES if any(m in r for r in rows)]
+        raise Unavailable(f"{stage}/metrics.jsonl not found (stage {stage} {state})")
+    rows = data.rows(stage, "metrics.jsonl", unfinished_ok=True)
+    if not any(isinstance(row.get(m), int | float) for row in rows for m in plots.CURVES):
+        raise Unavailable(f"{stage}/metrics.jsonl has no logged reward, kl, length, loss or lr")
+    metrics = [m for m in plots.CURVES if any(m in row for row in rows)]
     table_rows = [[m, _first(rows, m), _last(rows, m)] for m in metrics]
     parts = [] if finished else [not_available("training has not finished: partial curves")]
+    start = f", from round {r - 1}'s trained model" if r > 1 else ""
     parts += [
         para(
-            f"{len({r.get('step') for r in rows})} logged steps "
-            f"(last step {rows[-1].get('step', '?')})."
+            f"{len({row.get('step') for row in rows})} logged steps "
+            f"(last step {rows[-1].get('step', '?')}{start})."
         ),
         *signal_lines(rows),
-        img(plots.training(rows), "training curves"),
+        img(plots.training(rows), f"{stage}: training curves"),
         table(["metric", "first", "last"], table_rows, numeric=(1, 2)),
     ]
     return join(parts)
