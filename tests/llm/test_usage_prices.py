@@ -124,3 +124,11 @@ def test_progress_writes_plain_lines_when_not_a_terminal(capsys: pytest.CaptureF
     bar.advance(other, 1)
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(" elapsed")[0] for line in lines] == ["probe: 1/4", "probe: 2/4"]
+
+    lasting = progress_bar(transient=False)  # rich writes its final state: no second line
+    lasting.log_every = 0.0
+    step = lasting.add_task("train", total=2)
+    lasting.advance(step, 1)
+    lasting.advance(step, 1)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" elapsed")[0] for line in lines] == ["train: 1/2"]

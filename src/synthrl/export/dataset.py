@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthrl.errors import SynthRLError
+
+if TYPE_CHECKING:
+    from synthrl.artifacts import RunDir
+    from synthrl.task import Task
 
 # config name -> (stage, file) for the stages after `selected`
 STAGE_CONFIGS = {
@@ -37,17 +41,14 @@ STAGE_CONFIGS = {
 }
 
 
-def selected_rows(run_dir: Path, r: int | None = None) -> list[dict[str, Any]]:
-    """Round `r`'s selected samples (None: the last round's) as TRL GRPO rows with their
+def selected_rows(task: Task, run: RunDir) -> list[dict[str, Any]]:
+    """The selected samples of `run` (a round's view with rounds) as TRL GRPO rows with their
     provenance."""
-    from synthrl.rounds import chosen_round, round_run
-    from synthrl.run import load_run
     from synthrl.train.data import rows_from_selected
 
-    task, config, run, _ = load_run(run_dir)
-    selected = round_run(run, chosen_round(config, r)).rows("select", "selected.jsonl")
+    selected = run.rows("select", "selected.jsonl")
     if not selected:
-        raise SynthRLError(f"{run_dir}: the selection is empty; nothing to export.")
+        raise SynthRLError(f"{run.root}: the selection is empty; nothing to export.")
     rows = []
     for sample, row in zip(selected, rows_from_selected(task, selected, "grpo"), strict=True):
         row = dict(row)
@@ -102,7 +103,7 @@ def export_dataset(
         raise SynthRLError(f"{run_dir}: the {stage} stage has not finished; run it first.")
     folder = out or default_folder(run.root, config, r, "dataset")
     configs = {"selected": "selected/train.parquet"}
-    _write_parquet(selected_rows(run_dir, r), folder / configs["selected"])
+    _write_parquet(selected_rows(task, run), folder / configs["selected"])
     for name, (stage, file) in STAGE_CONFIGS.items():
         source = run.stage_dir(stage) / file
         if run.manifest(stage) is None or not source.is_file():

@@ -44,7 +44,8 @@ class FieldColumn(ProgressColumn):
 class LoggedProgress(Progress):
     """A rich progress bar that, when its console is not a terminal (output to a log file, CI,
     `nohup`), where rich draws nothing until the end, writes a plain line to stderr instead:
-    at most every `log_every` seconds and once when a task completes."""
+    at most every `log_every` seconds, and once when a task completes unless the bar is not
+    transient (rich then writes its final state)."""
 
     def __init__(self, *columns: Any, log_every: float = 60.0, **kwargs: Any) -> None:
         super().__init__(*columns, **kwargs)
@@ -71,6 +72,8 @@ class LoggedProgress(Progress):
             now = time.monotonic()
             if task.finished:
                 self.done.add(task_id)
+                if not self.live.transient:  # rich writes a lasting bar's final state itself
+                    return
             elif now - self.last.setdefault(task_id, now) < self.log_every:
                 return
             self.last[task_id] = now
