@@ -13,11 +13,16 @@ for each task (a run already in DIR resumes from the call cache), then reads the
   neither answer holds more than 70% of the verified samples;
 - science_choice (four options): every position holds a correct letter, none above 40%.
 
+Under `--preset cpu`, `verify.max_label_share` = 0.5 drops the lowest-agreement samples of the
+most common label after the vote (reason `label_share`): the table shows how many were capped
+and the largest share before the cap (the verified samples plus those drops) beside the largest
+share of the verified samples, which the BENCH line reports.
+
 The obvious alternative is the paper's prompt, which names no target answer: `--baseline` (on
-with --quick) runs the same tasks with `generate.balance=false` and prints the ratio of the
-largest label shares (paper / balanced). Prints the counts and `BENCH balance TASK ... PASS|MISS`
-lines; the targets are the issue's acceptance criteria at N >= 30 (--quick only shows that the
-machinery runs).
+with --quick) runs the same tasks with `generate.balance=false` and no cap and prints the ratio
+of the largest label shares (paper / balanced). Prints the counts and `BENCH balance TASK ...
+PASS|MISS` lines; the targets are the issue's acceptance criteria at N >= 30 (--quick only shows
+that the machinery runs).
 """
 
 from __future__ import annotations
@@ -37,11 +42,13 @@ LIMITS = {"review3": 0.5, "lease_yes_no": 0.7, "science_choice": 0.4}
 
 
 def run(task: str, out: Path, n: int, cache: Path, balance: bool = True) -> float:
-    """Run the task through verify (balance by design on, or off as in the paper's prompt);
-    return the wall seconds."""
+    """Run the task through verify (balance by design and the label-share cap on, or both off:
+    the paper's prompt); return the wall seconds."""
     command = [sys.executable, "-m", "synthrl.cli", "run", str(TASKS / f"{task}.yaml")]
     command += ["--preset", "cpu", "--out", str(out), "--cache", str(cache), "--to", "verify"]
     command += ["--set", f"generate.n={n}", "--set", f"generate.balance={str(balance).lower()}"]
+    if not balance:  # the paper's prompt and no label-share cap (the verify of earlier runs)
+        command += ["--set", "verify.max_label_share=null"]
     start = time.perf_counter()
     env = {**os.environ, "COLUMNS": "200"}
     subprocess.run(command, check=True, env=env)
@@ -81,6 +88,8 @@ def inspect(task_name: str, out: Path) -> dict[str, Any]:
         for drop in rows(out / stage / "dropped.jsonl"):
             drops[drop["reason"]] = drops.get(drop["reason"], 0) + 1
     share = largest_share(counts)
+    capped = [d for d in rows(out / "verify" / "dropped.jsonl") if d["reason"] == "label_share"]
+    uncapped = label_counts(verified + capped, answer_values(task))
     ok = share <= LIMITS[task_name] and not leaks and not missing
     if task_name == "science_choice":
         ok = ok and all(counts.get(letter, 0) > 0 for letter in "ABCD")
@@ -89,6 +98,8 @@ def inspect(task_name: str, out: Path) -> dict[str, Any]:
         "verified": len(verified),
         "counts": counts,
         "largest_share": round(share, 3),
+        "capped": len(capped),
+        "uncapped_share": round(largest_share(uncapped), 3),
         "limit": LIMITS[task_name],
         "leaks": leaks,
         "missing_parts": missing,
@@ -169,10 +180,10 @@ def main() -> None:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     print(
-        "| task | prompt | N | verified | labels | as voted | placed | target met | largest share "
-        "| limit | leaks | missing parts | minutes |"
+        "| task | prompt | N | verified | labels | as voted | placed | target met | capped "
+        "| share before cap | largest share | limit | leaks | missing parts | minutes |"
     )
-    print("|---|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         labels = ", ".join(f"{k} {v}" for k, v in r["counts"].items())
         prompt = "balanced" if r["balance"] else "paper"
@@ -180,7 +191,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         voted = ", ".join(f"{k} {v}" for k, v in r["voted_counts"].items())
         print(
             f"| {r['task']} | {prompt} | {r['n']} | {r['verified']} | {labels} | {voted} "
-            f"| {r['placed']} | {met} "
+            f"| {r['placed']} | {met} | {r['capped']} | {r['uncapped_share']:.0%} "
             f"| {r['largest_share']:.0%} | {r['limit']:.0%} | {len(r['leaks'])} "
             f"| {len(r['missing_parts'])} | {r['seconds'] / 60:.1f} |"
         )

@@ -157,6 +157,15 @@ class VerifyConfig(_Section):
         "a whitelisted interpreter and its printed value is the vote's answer; a vote whose "
         "written equations are wrong counts as unreadable (synthrl.synthesis.program).",
     )
+    max_label_share: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="label, yes_no and choice tasks (ours, not the paper's): after the vote, drop "
+        "the lowest-agreement samples of the most common label until no label holds more than "
+        "this share of the kept samples (reason `label_share`; needs at least two labels among "
+        "the kept samples; synthrl.synthesis.balance). None: off.",
+    )
 
     @model_validator(mode="after")
     def _delta_needs_adaptive(self) -> VerifyConfig:

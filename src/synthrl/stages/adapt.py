@@ -3,7 +3,8 @@ the prompt shows each sample with its verified output (the winning vote's soluti
 generator's; the rewrite is asked for as {input, output} JSON (`reply_schemas.SAMPLE`, where the
 backend can constrain it: `llm.structured`). Each rewrite is checked
 (`synthrl.synthesis.checks`, plus its MiniLM similarity to its parent:
-`quality.min_parent_similarity`), de-duplicated and verified exactly like a generated sample.
+`quality.min_parent_similarity`), de-duplicated and verified like a generated sample (the same
+vote, without verify's `verify.max_label_share` cap).
 The synthetic set is initial + harder + easier; each sample records its origin and parent.
 In a later round (synthrl.rounds), a sample that already has its rewrite in that direction
 (the id `h-ID` or `e-ID` is in the pool) is not rewritten again.
@@ -111,7 +112,7 @@ def settings(task: Task, config: RunConfig) -> dict[str, Any]:
     out = {
         "instructor": config.models.instructor,
         "adapt": config.adapt.model_dump(),
-        "verify": config.verify.model_dump(),
+        "verify": config.verify.model_dump(exclude={"max_label_share"}),  # verify's alone
         "quality": quality_settings(task, config.quality),
         "retries": config.generate.parse_retries,
         "seed": config.llm.seed,

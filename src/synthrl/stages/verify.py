@@ -4,10 +4,13 @@ are dropped (the paper's released code had no threshold). For choice tasks under
 design (`generate.balance`), a kept sample's correct option is then moved to the position its
 generation request named (`synthrl.synthesis.permute.place_answer`: the options' texts swapped,
 the label the target letter), since the instructor writes the right option first whatever
-letter it is asked for.
+letter it is asked for. With `verify.max_label_share` (label, yes_no and choice tasks; 0.5
+under `cpu`), the lowest-agreement samples of the most common label (as finally labelled, after
+placement) are then dropped until no label holds more than that share of the kept samples
+(`synthrl.synthesis.balance.cap_label_share`, reason `label_share`); adapt does not cap.
 
 Writes `verify/samples.jsonl` (+ label, agreement, votes, parsed, k, reference, generator_agrees)
-and `verify/dropped.jsonl`.
+and `verify/dropped.jsonl` (+ reason: low_agreement, tied_vote, no_parseable_vote, label_share).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 from synthrl.artifacts import write_jsonl
 from synthrl.config import RunConfig
 from synthrl.pipeline import Stage, StageContext, StageOutput
-from synthrl.synthesis.balance import balance_on
+from synthrl.synthesis.balance import balance_on, cap_label_share, label_share_cap
 from synthrl.synthesis.permute import place_answer
 from synthrl.synthesis.samples import choice_letters
 from synthrl.synthesis.votes import verify_samples
@@ -34,6 +37,10 @@ def run(ctx: StageContext) -> StageOutput:
     )
     if places_answers(ctx.task, ctx.config):
         kept = [place_answer(s, choice_letters(ctx.task)) for s in kept]
+    cap = label_share_cap(ctx.task, ctx.config)
+    if cap is not None:
+        kept, capped = cap_label_share(kept, cap)
+        dropped += capped
     write_jsonl(ctx.out_dir / "samples.jsonl", kept)
     write_jsonl(ctx.out_dir / "dropped.jsonl", dropped)
     relabeled = sum(1 for s in kept if not s["generator_agrees"])
@@ -51,12 +58,16 @@ def places_answers(task: Task, config: RunConfig) -> bool:
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
     out = {
         "instructor": config.models.instructor,
-        "verify": config.verify.model_dump(),
+        # the cap enters only where it applies: other runs keep their fingerprints
+        "verify": config.verify.model_dump(exclude={"max_label_share"}),
         "seed": config.llm.seed,
         "task": task.fingerprint(),
     }
     if places_answers(task, config):  # only choice tasks: other runs keep their fingerprints
         out["place_answers"] = True
+    cap = label_share_cap(task, config)
+    if cap is not None:  # only label, yes_no and choice tasks, as place_answers
+        out["max_label_share"] = cap
     return out
 
 

@@ -12,13 +12,20 @@ sample records its `target` beside it.
 whose generation prompt stays the paper's Figure 6 (which names no target); `true` / `false`
 force it on / off.
 
+The embedded instructor cannot write some labels however it is asked (on a 3-label review task
+every 'neutral' request came back as a positive review: positive 17 / negative 12 / neutral 0
+verified). So `verify.max_label_share` (ours; 0.5 under `cpu`, off in `paper`) caps the largest
+label's share after the vote: `cap_label_share` drops the lowest-agreement samples of the most
+common label, each kept in `verify/dropped.jsonl` with reason `label_share`. Only the `verify`
+stage caps; `adapt`'s verification of its rewrites does not.
+
 `label_counts` and `balance_rows` count the labels of a stage's samples (verified, after
 adaptation, selected), in the targets' order, for `synthrl status` and the report.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -62,6 +69,39 @@ def targets(task: Task, config: RunConfig) -> list[str]:
 def target_for(cycle: Sequence[str], index: int) -> str | None:
     """The target of generation request `index` (None without targets)."""
     return cycle[index % len(cycle)] if cycle else None
+
+
+def label_share_cap(task: Task, config: RunConfig) -> float | None:
+    """`verify.max_label_share` where it applies (label, yes_no and choice tasks), else None."""
+    return config.verify.max_label_share if task.answer.kind in BALANCED_KINDS else None
+
+
+def cap_label_share(
+    rows: Sequence[dict[str, Any]], max_share: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(kept, dropped): while the most common label holds more than `max_share` of the remaining
+    rows and at least two labels remain, drop one row of that label (of labels tied for most
+    common, the one seen first in `rows`): its lowest `agreement`, the later row on ties.
+
+    Kept rows keep their order; dropped rows are copies with `reason: label_share`, in the order
+    dropped. With two labels and 0.5 the result is exactly balanced. With one label nothing is
+    dropped (a cap cannot help: its share shows in `synthrl status` and the report); a
+    `max_share` below 1 / (number of labels) drains the rows down to one label."""
+    counts = Counter(str(r["label"]) for r in rows)
+    queues = {label: deque[int]() for label in counts}
+    for i in sorted(range(len(rows)), key=lambda i: (rows[i]["agreement"], -i)):
+        queues[str(rows[i]["label"])].append(i)
+    total, dropped = len(rows), []
+    while sum(1 for n in counts.values() if n) >= 2:
+        label, top = max(counts.items(), key=lambda item: item[1])
+        if top / total <= max_share:
+            break
+        dropped.append(queues[label].popleft())
+        counts[label] -= 1
+        total -= 1
+    gone = set(dropped)
+    kept = [r for i, r in enumerate(rows) if i not in gone]
+    return kept, [{**rows[i], "reason": "label_share"} for i in dropped]
 
 
 def label_counts(rows: Iterable[Mapping[str, Any]], values: Sequence[str]) -> dict[str, int]:
