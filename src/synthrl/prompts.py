@@ -130,6 +130,12 @@ GENERATE_TARGET = (
     "correct answer is '{target}', without stating that answer in the input, and an output that "
     "arrives at it.\n"
 )
+# yes/no tasks asked for 'no': the embedded instructor wrote questions that restate the input
+# (answer 'yes') for 11 of 15 such requests (lease_yes_no, n = 30, docs/benchmarks.md).
+GENERATE_TARGET_NO = (
+    "For the answer 'no', the question must ask about something the input contradicts or rules "
+    "out, not restate what the input says.\n"
+)
 GENERATE_TARGET_CHOICE = (
     "The correct answer of the new example must be option {target}: write the input with all "
     "its options, put the correct one at option {target}, do not state the answer in the "
@@ -201,9 +207,10 @@ def target_line(task: Task, target: str | None) -> str:
     from synthrl.synthesis.balance import answer_values
 
     others = [f"'{value}'" for value in answer_values(task) if value != target]
-    return GENERATE_TARGET.format(
+    line = GENERATE_TARGET.format(
         target=target, others=f", not {' or '.join(others)}" if others else ""
     )
+    return line + (GENERATE_TARGET_NO if task.answer.kind == "yes_no" and target == "no" else "")
 
 
 # Figure 7, verbatim.
@@ -252,6 +259,7 @@ TEMPLATE_PARTS: dict[str, tuple[str, ...]] = {
         "GENERATE_DEMOS",
         "GENERATE_TARGET",
         "GENERATE_TARGET_CHOICE",
+        "GENERATE_TARGET_NO",
         "generate_messages",
         "pattern_and_demos",
         "target_line",
@@ -264,6 +272,7 @@ TEMPLATE_PARTS: dict[str, tuple[str, ...]] = {
         "GENERATE_DEMOS",
         "GENERATE_TARGET",
         "GENERATE_TARGET_CHOICE",
+        "GENERATE_TARGET_NO",
         "generate_no_passage_messages",
         "pattern_and_demos",
         "target_line",
@@ -302,6 +311,7 @@ OURS: dict[str, str] = {
     "GENERATE_TARGET": "balance by design (`generate.balance`): Figure 6 names no target answer, "
     "so it is off under the `paper` preset",
     "GENERATE_TARGET_CHOICE": "part of GENERATE_TARGET, for choice tasks (the correct position)",
+    "GENERATE_TARGET_NO": "part of GENERATE_TARGET, for yes/no tasks asked for 'no'",
     "GENERATE_NO_PASSAGE": "the no-retrieval baseline (`retrieve.enabled: false`): Figure 6 "
     "without its passage, so samples come from the instruction, pattern and demos alone",
 }

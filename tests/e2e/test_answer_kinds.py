@@ -78,3 +78,20 @@ def test_answer_kind_through_select(kind: str, tmp_path: Path) -> None:
     scores = rows(out / "score" / "scores.jsonl")
     assert len(scores) == len(samples) and all(1 <= s["attempts"] <= 2 for s in scores)
     assert len(rows(out / "select" / "selected.jsonl")) == 1
+    inspect_verified(task, rows(out / "verify" / "samples.jsonl"))
+
+
+def inspect_verified(task: Any, verified: list[dict[str, Any]]) -> None:
+    """The verified samples as issue 21's acceptance reads them: no input carries reasoning
+    tags, the answer format or its own answer, or lacks a labelled part of the input format;
+    with two labels or more, none holds more than `verify.max_label_share` (0.5 under cpu)."""
+    from synthrl.synthesis.balance import answer_values, label_counts, largest_share
+    from synthrl.synthesis.checks import InputChecks, check_input
+
+    checks = InputChecks.for_task(task, skip=["repeats_instructions", "near_empty_input"])
+    for sample in verified:
+        assert check_input(sample["input"], checks) is None, sample["input"]
+    if task.answer.kind in ("label", "yes_no", "choice"):
+        counts = label_counts(verified, answer_values(task))
+        if sum(1 for c in counts.values() if c) >= 2:
+            assert largest_share(counts) <= 0.5, counts

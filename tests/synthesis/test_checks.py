@@ -19,6 +19,7 @@ from synthrl.synthesis.checks import (
     answer_format_in_input,
     check_input,
     drift,
+    format_wording,
     input_parts,
     missing_part,
     near_empty_input,
@@ -127,6 +128,56 @@ def test_an_input_that_is_the_input_format_itself() -> None:
     )
     finding = repeats_instructions(echo, checks.instructions, checks.output_format)
     assert finding is not None and finding.reason == "repeats_instructions"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [  # the embedded instructor, lease_yes_no at n = 30 (2026-12-03): each kept by the vote
+        "The lease clause written as 'Clause: No responsibilities are owed to the tenant', then "
+        "on a new line a yes-or-no question about it written as 'Question: Is it true that the "
+        "tenant is responsible for paying the property tax?'",
+        "The lease clause written as 'Clause: This property will be rented to the tenant for a "
+        "period of one year starting from the date of signing the lease', then on a new line a "
+        "yes-or-no question about it written as 'Question: Is the property rented to the tenant "
+        "for more than one year?'.",
+        "The lease clause written as 'Clause: The landlord agrees to lease the property to the "
+        "tenant for a term of three years' and on a new line a yes-or-no question about it "
+        "written as 'Question: Is the property leased to the tenant for a term of three years?'",
+    ],
+)
+def test_parts_wrapped_in_the_input_formats_wording(text: str) -> None:
+    checks = InputChecks.for_task(LEASE)
+    share_only = repeats_instructions(text, checks.instructions, checks.output_format)
+    assert share_only is None  # real content keeps the 4-gram share below one half
+    found = check_input(text, checks)
+    assert found is not None and found.reason == "repeats_instructions"
+    assert found.evidence.startswith("input format: ")
+
+
+def test_parts_in_their_own_words_are_not_the_input_format() -> None:
+    checks = InputChecks.for_task(LEASE)
+    for text in [
+        "Clause: The landlord agrees to pay property tax on the premises.\nQuestion: Does the "
+        "landlord agree to pay property tax on the premises?",
+        "Clause: The tenant shall pay rent on the first day of each month, as written in the "
+        "schedule.\nQuestion: Is rent due on the fifteenth?",
+    ]:
+        assert check_input(text, checks) is None, text
+    # a format that quotes the text an input must start with (mednli) is not an echo
+    mednli = (
+        "Your input should start with 'Please classify the relationship between the premise "
+        "and the hypothesis as 'entailment', 'neutral' or 'contradiction''. Then the premise "
+        "sentence, and then the hypothesis sentence."
+    )
+    genuine = (
+        "Please classify the relationship between the premise and the hypothesis as "
+        "'entailment', 'neutral' or 'contradiction'. Premise: He has a fever. Hypothesis: He "
+        "is febrile."
+    )
+    assert format_wording(genuine, mednli, input_parts(mednli)) == ""
+    # option letters are articles too: "options labeled A" in a format is not a part's wording
+    logiqa = "A context labeled 'Context:', a question and four options labeled A, B, C, and D."
+    assert format_wording("Which of these is a bird? A. owl", logiqa, ["A", "B"]) == ""
 
 
 def test_an_input_that_carries_the_output_format() -> None:

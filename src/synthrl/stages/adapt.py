@@ -128,7 +128,9 @@ STAGE = Stage(
     run,
     settings,
     inputs=("probe",),
-    version=4,  # 4: content checks, drift from the parent; 3: the prompt shows the verified label
+    # 5: input-format wording check; 4: content checks, drift from the parent; 3: the prompt
+    # shows the verified label
+    version=5,
     summary="harder/easier rewrites, verified (Fig. 7)",
     models=("instructor",),
     prompts=("rewrite", "solve"),

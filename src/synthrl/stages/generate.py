@@ -164,7 +164,9 @@ STAGE = Stage(
     run,
     settings,
     inputs=("retrieve", "pattern"),
-    version=4,  # 4: input checks, balance targets; 3: tops up to N; 2: structured inputs as text
+    # 5: input-format wording check, the yes/no "no" line; 4: input checks, balance targets;
+    # 3: tops up to N; 2: structured inputs as text
+    version=5,
     summary="N samples from passages (Fig. 6)",
     models=("instructor",),
     prompts=("generate",),

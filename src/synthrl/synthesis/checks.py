@@ -10,8 +10,11 @@ tests/synthesis/test_checks.py):
 - `states_own_answer`: a label, yes/no or choice input that states its answer ("Overall, this is
   a positive review.", "Answer: B", "Sentiment: negative").
 - `repeats_instructions`: an input that is mostly the task's own instructions (most of its word
-  4-grams come from the description or the input / output format), or that carries the output
-  format instruction ("Let's think step by step and output the final answer after ####").
+  4-grams come from the description or the input / output format), that carries the output
+  format instruction ("Let's think step by step and output the final answer after ####"), or
+  that wraps its parts in the input format's wording ("The lease clause written as 'Clause:
+  ...', then on a new line a yes-or-no question about it written as 'Question: ...'" with real
+  content in place of the dots).
 - `missing_part`: a labelled part the task's `input_format` names (`'Clause: ...'`,
   `Question:`) absent or empty, or, for `choice`, an option letter without its option.
 - `near_empty_input`: fewer than `min_words` words once placeholders (`[...]`, `<...>`, `...`)
@@ -130,11 +133,21 @@ def _grams(words: Sequence[str], n: int) -> list[str]:
 
 
 def repeats_instructions(
-    text: str, instructions: Sequence[str], output_format: str = "", share: float = 0.5
+    text: str,
+    instructions: Sequence[str],
+    output_format: str = "",
+    share: float = 0.5,
+    input_format: str = "",
+    parts: Sequence[str] = (),
 ) -> Finding | None:
     """An input whose word 4-grams come mostly (at least `share`) from the task's
-    `instructions`, or that contains the `output_format` instruction (a run of 8 of its words,
-    or all of it when shorter, if it has at least 5)."""
+    `instructions`, that contains the `output_format` instruction (a run of 8 of its words,
+    or all of it when shorter, if it has at least 5), or that introduces one of its labelled
+    `parts` with the input format's own words ("... a yes-or-no question about it written as
+    'Question: ...'": `format_wording`)."""
+    wording = format_wording(text, input_format, parts)
+    if wording:
+        return Finding("repeats_instructions", f"input format: {wording}")
     words = normalize_words(text)
     known = {g for inst in instructions for g in _grams(normalize_words(inst), 4)}
     grams = _grams(words, 4)
@@ -151,6 +164,23 @@ def repeats_instructions(
         if echo:
             return Finding("repeats_instructions", f"output format: {echo}")
     return None
+
+
+def format_wording(text: str, input_format: str, parts: Sequence[str], size: int = 3) -> str:
+    """The `size` words before a part label (`Clause`) that the input shares with the input
+    format ("clause written as" before 'Clause: ...'), or ''. An input wrapped in the format's
+    description of itself passes the 4-gram share when its content is long; this catches it.
+    Only the words right before a label count (option letters, which are also articles, do not),
+    so formats that quote text an input must start with (mednli's 'Please classify ...') are not
+    affected."""
+    fmt, words = normalize_words(input_format), normalize_words(text)
+    labels = {w for part in parts for w in normalize_words(part)[-1:] if len(w) > 1}
+
+    def before(seq: list[str]) -> set[tuple[str, ...]]:
+        return {tuple(seq[i - size : i]) for i, w in enumerate(seq) if w in labels and i >= size}
+
+    shared = before(fmt) & before(words)
+    return " ".join(sorted(shared)[0]) if shared else ""
 
 
 _PART = re.compile(
@@ -220,6 +250,7 @@ class InputChecks:
     parts: tuple[str, ...] = ()  # labelled parts the input format names
     instructions: tuple[str, ...] = ()
     output_format: str = ""
+    input_format: str = ""
     min_words: int = 3
     instruction_share: float = 0.5
     skip: frozenset[str] = frozenset()
@@ -250,6 +281,7 @@ class InputChecks:
             parts=tuple(input_parts(task.input_format, letters)),
             instructions=tuple(t for t in texts if t.strip()),
             output_format=task.output_format,
+            input_format=task.input_format or "",
             min_words=min_words,
             instruction_share=instruction_share,
             skip=frozenset(skip),
@@ -268,7 +300,12 @@ def check_input(text: str, checks: InputChecks) -> Finding | None:
         (
             "repeats_instructions",
             lambda: repeats_instructions(
-                text, checks.instructions, checks.output_format, checks.instruction_share
+                text,
+                checks.instructions,
+                checks.output_format,
+                checks.instruction_share,
+                checks.input_format,
+                checks.parts,
             ),
         ),
         ("missing_part", lambda: missing_part(text, checks.parts, checks.letters)),
