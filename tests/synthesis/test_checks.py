@@ -163,18 +163,24 @@ def test_parts_in_their_own_words_are_not_the_input_format() -> None:
         "schedule.\nQuestion: Is rent due on the fifteenth?",
     ]:
         assert check_input(text, checks) is None, text
-    # a format that quotes the text an input must start with (mednli) is not an echo
-    mednli = (
-        "Your input should start with 'Please classify the relationship between the premise "
-        "and the hypothesis as 'entailment', 'neutral' or 'contradiction''. Then the premise "
-        "sentence, and then the hypothesis sentence."
+    # a format with parts that quotes the text an input must start with (cfa's 'Read the
+    # questions ...' before 'Q:[...] CHOICES:') is not an echo when an input starts with it ...
+    cfa = (
+        "Follow this format: Read the questions and answers carefully, and choose the one you "
+        "think is appropriate among the three options A, B and C.' then Q:[Your question here] "
+        "CHOICES: A: ...,B: ...,C: ..."
     )
+    parts = input_parts(cfa, "ABC")
+    assert parts == ["Q", "CHOICES"]
     genuine = (
-        "Please classify the relationship between the premise and the hypothesis as "
-        "'entailment', 'neutral' or 'contradiction'. Premise: He has a fever. Hypothesis: He "
-        "is febrile."
+        "Read the questions and answers carefully, and choose the one you think is appropriate "
+        "among the three options A, B and C. Q: A bond's yield rises from 4% to 5%. What happens "
+        "to its price? CHOICES: A: It rises, B: It falls, C: It stays the same"
     )
-    assert format_wording(genuine, mednli, input_parts(mednli)) == ""
+    assert format_wording(genuine, cfa, parts) == ""
+    # ... and one that keeps the placeholder's words before a part is
+    echo = "Q: What happens to a bond's price? Your question here CHOICES: A: up, B: down, C: same"
+    assert format_wording(echo, cfa, parts) == "your question here"
     # option letters are articles too: "options labeled A" in a format is not a part's wording
     logiqa = "A context labeled 'Context:', a question and four options labeled A, B, C, and D."
     assert format_wording("Which of these is a bird? A. owl", logiqa, ["A", "B"]) == ""
