@@ -18,7 +18,7 @@ import pytest
 from synthrl.cli import main
 from synthrl.config import resolve_config
 from synthrl.errors import SynthRLError
-from synthrl.evaluate.compare_runs import compare_runs
+from synthrl.evaluate.compare_runs import compare_runs, method_of
 from synthrl.evaluate.metrics import bootstrap_diff, wilson
 from tests.conftest import GOOD_TASK
 
@@ -141,6 +141,18 @@ def test_rows_and_paired_numbers(runs: list[Path]) -> None:
         assert s["diff_ci"][0] <= diff <= s["diff_ci"][1]
     # lenient is paired on the lenient verdicts: REF_LENIENT has item 6 right too
     assert (better.paired["lenient"]["wins"], better.paired["lenient"]["losses"]) == (2, 0)
+
+
+def test_method_names_synthrls_own_switches_and_other_steps() -> None:
+    def method(overrides: dict[str, Any]) -> str:
+        return method_of(resolve_config("cpu", {}, overrides), 0)
+
+    assert method({}) == "synthrl (default)"
+    assert method({"train": {"max_steps": 4}}) == "synthrl (default)"  # the cpu preset's
+    assert method({"rounds": 2}) == "2 rounds"
+    skip = {"max_steps": 12, "skip_settled": True, "settle_window": 1}
+    assert method({"train": skip}) == "skip settled (window 1), 12 steps"
+    assert method({"adapt": {"enabled": False}, "rounds": 3}) == "no adaptation, 3 rounds"
 
 
 def test_reference_option_pairs_against_that_run(runs: list[Path]) -> None:

@@ -26,6 +26,7 @@ from synthrl.artifacts import RunDir, read_jsonl
 from synthrl.config import RunConfig
 from synthrl.errors import SynthRLError
 from synthrl.evaluate.compare import compare
+from synthrl.presets import PRESETS
 
 MODES = ("strict", "lenient")
 MODELS = ("base", "trained")
@@ -75,7 +76,7 @@ def method_of(config: RunConfig, demos: int) -> str:
     if config.train.data:
         limit = f", {config.train.data_limit} rows" if config.train.data_limit else ""
         return f"{config.train.algo.upper()} on human data ({config.train.data}{limit})"
-    parts = ablations(config)
+    parts = ablations(config) + beyond(config)
     if demos:
         parts.append(f"+{demos} demo{'s' if demos > 1 else ''}")
     return ", ".join(parts) if parts else "synthrl (default)"
@@ -94,6 +95,20 @@ def ablations(config: RunConfig) -> list[str]:
         parts.append(f"select={config.select.strategy}")
     if config.train.algo != "grpo":
         parts.append(config.train.algo.upper())
+    return parts
+
+
+def beyond(config: RunConfig) -> list[str]:
+    """synthrl's own training switches (not the paper's), and training steps other than the
+    preset's, so that runs differing only in them get different rows."""
+    parts = []
+    if config.rounds > 1:
+        parts.append(f"{config.rounds} rounds")
+    if config.train.skip_settled:
+        parts.append(f"skip settled (window {config.train.settle_window})")
+    preset_steps = PRESETS.get(config.preset, {}).get("train", {}).get("max_steps")
+    if config.train.max_steps is not None and config.train.max_steps != preset_steps:
+        parts.append(f"{config.train.max_steps} steps")
     return parts
 
 
