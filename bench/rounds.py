@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synthrl.artifacts import read_jsonl
+
 ROOT = Path(__file__).resolve().parents[1]
 TASK = ROOT / "examples" / "tasks" / "gsm8k.yaml"
 SKIP = ["--set", "train.settle_window=1"]
@@ -56,17 +58,11 @@ QUICK_PAIR = ["--set", "train.max_steps=8"]
 
 
 def arguments(name: str, quick: bool) -> list[str]:
-    """The variant's settings (with --quick, the tiny runs' settings and the pair's 8 steps)."""
+    """The variant's settings; with --quick, the tiny runs' settings first and the pair's 8 steps
+    last (a later `--set` of the same field wins)."""
     if not quick:
         return RUNS[name]
-    steps = [a for a in RUNS[name] if not a.startswith("train.max_steps")]
-    steps = [a for i, a in enumerate(steps) if not (a == "--set" and _dangling(steps, i))]
-    return QUICK + steps + (QUICK_PAIR if "skip" in name else [])
-
-
-def _dangling(args: list[str], i: int) -> bool:
-    """A `--set` left without its value (after dropping a setting)."""
-    return i + 1 == len(args) or args[i + 1].startswith("--")
+    return QUICK + RUNS[name] + (QUICK_PAIR if "skip" in name else [])
 
 
 def run(name: str, out: Path, cache: Path, quick: bool) -> float:
@@ -78,12 +74,6 @@ def run(name: str, out: Path, cache: Path, quick: bool) -> float:
     return time.perf_counter() - start
 
 
-def rows(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
 def signal(out: Path) -> dict[str, Any]:
     """Groups without signal over every train stage of a run (rounds in turn), and over the
     steps after the first pass through the training rows."""
@@ -91,7 +81,7 @@ def signal(out: Path) -> dict[str, Any]:
     for train in [out / "train", *sorted(out.glob("round-*/train"))]:
         manifest = json.loads((train / "manifest.json").read_text())
         count, wall = manifest["counts"]["rows"], wall + manifest.get("wall_s", 0.0)
-        for m in rows(train / "metrics.jsonl"):
+        for m in read_jsonl(train / "metrics.jsonl"):
             if "zero_signal_share" not in m:
                 continue
             steps.append(m)

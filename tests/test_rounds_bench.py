@@ -7,10 +7,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from synthrl.config import parse_overrides
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,14 +28,19 @@ def bench() -> ModuleType:
     return module
 
 
+def _settings(args: list[str]) -> dict:
+    return parse_overrides([v for a, v in pairwise(args) if a == "--set"])
+
+
 def test_quick_runs_keep_each_variants_setting(bench: ModuleType) -> None:
     assert bench.arguments("r2", False)[:2] == ["--rounds", "2"]
-    skip = bench.arguments("skip12", True)
-    assert "train.max_steps=12" not in skip
-    assert skip[-2:] == ["--set", "train.max_steps=8"]  # the last --set wins
-    assert "train.skip_settled=true" in skip and "train.settle_window=1" in skip
-    assert all(skip[i + 1] != "--set" for i, a in enumerate(skip) if a == "--set")
-    assert bench.arguments("noadapt", True)[-1] == "adapt.enabled=false"
+    assert _settings(bench.arguments("skip12", False))["train"]["max_steps"] == 12
+    skip = _settings(bench.arguments("skip12", True))
+    assert skip["train"] == {"max_steps": 8, "settle_window": 1, "skip_settled": True}
+    assert skip["generate"]["n"] == 6 and skip["evaluate"]["limit"] == 20
+    assert _settings(bench.arguments("noskip12", True))["train"]["max_steps"] == 8
+    assert _settings(bench.arguments("r1", True))["train"]["max_steps"] == 2
+    assert _settings(bench.arguments("noadapt", True))["adapt"] == {"enabled": False}
 
 
 def _train(folder: Path, rows: int, shares: list[float], skipped: int = 0) -> None:
