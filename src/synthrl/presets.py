@@ -43,7 +43,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "probe": {"max_tokens": 320},
         "adapt": {"max_tokens": 320},
-        "score": {"samples": 6, "max_tokens": 192, "adaptive": True},
+        # L = 6: rounds of 4 then 2 (the field defaults, 8 and 0.1, are chosen for L = 64)
+        "score": {
+            "samples": 6,
+            "max_tokens": 192,
+            "adaptive": True,
+            "round_size": 4,
+            "delta": 0.05,
+        },
         "select": {"m": 8},
         "train": {
             # the 0.5B base never writes GSM8K's `####` (0 of 32): a short SFT on its own
