@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import math
 import sys
 import tempfile
@@ -93,8 +94,10 @@ class Measurement:
     task: Any
     selected: int
     settings: str
+    min_agreement: float = 0.5
     rows: list[Row] = field(default_factory=list)
     agreement: tuple[int, int] | None = None  # (kept with the same label, the run's kept)
+    votes: list[dict[str, Any]] = field(default_factory=list)  # drawn: `vote_rows`
     labels: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -122,13 +125,21 @@ def vote_cost(tokens: Sequence[int], prompt: float, drawn: int, rounds: int) -> 
 
 
 def ledger_cost(usage: Sequence[dict[str, Any]]) -> tuple[Cost, str]:
-    """A stage's cost from its manifest's usage rows, and how it was known: tokens of cache hits
-    are not in a ledger, so they are scaled up from the completions drawn ("est.")."""
-    keys = ("requests", "samples", "prompt_tokens", "completion_tokens")
-    cost = Cost(*(sum(float(r.get(key) or 0) for r in usage) for key in keys))
-    hits = sum(float(r.get("cache_hits") or 0) for r in usage)
+    """A stage's cost from its manifest's usage rows, and how it was known: cache hits count at
+    what they cost when first drawn (the ledger's `cached_*`); a ledger older than those counters
+    has no tokens for its hits, so they are scaled up from the completions drawn ("est.")."""
+
+    def total(key: str) -> float:
+        return sum(float(r.get(key) or 0) for r in usage)
+
+    cost = Cost(*map(total, ("requests", "samples", "prompt_tokens", "completion_tokens")))
+    hits = total("cache_hits")
     if not hits:
         return cost, "ledger"
+    if all("cached_completion_tokens" in r for r in usage):
+        cached = ("cached_requests", "cached_prompt_tokens", "cached_completion_tokens")
+        requests, prompt, completion = map(total, cached)
+        return cost + Cost(requests, 0, prompt, completion), f"ledger ({hits:.0f} cached)"
     if cost.completions <= hits:
         return Cost(0, cost.completions), f"ledger; tokens unknown ({hits:.0f} cache hits)"
     factor = cost.completions / (cost.completions - hits)
@@ -200,6 +211,23 @@ def draw_votes(
     labels: dict[str, str | None] = {d["id"]: None for d in dropped}
     labels.update({s["id"]: s["label"] for s in kept})
     return {s["id"]: r for s, r in zip(samples, results, strict=True)}, labels
+
+
+def vote_rows(task: Any, config: Any, sets: dict[str, list[dict[str, Any]]], votes: Any) -> list:
+    """The paper's k = 16 votes per sample as the answers the vote counted (None: unreadable,
+    cut off or failing its arithmetic), in draw order: `synthrl audit --out`'s rows."""
+    from synthrl.synthesis.samples import vote_answers_of
+
+    cfg = config.verify
+    permuted = cfg.permute_options and task.answer.kind == "choice"
+    rows = []
+    for stage, samples in sets.items():
+        for s in samples:
+            result = votes[s["id"]]
+            cuts = [x.finish_reason == "length" for x in result.samples]
+            answers = vote_answers_of(task, s, result.texts, cuts, cfg.check_arithmetic, permuted)
+            rows.append({"id": s["id"], "stage": stage, "votes": answers})
+    return rows
 
 
 def draw_scores(
@@ -288,13 +316,15 @@ def measure(run_dir: Path, how: Draw | None = None) -> Measurement:
         raise SystemExit(f"{run_dir}: `select` has not finished; run the pipeline up to it first")
     if config.verify.k > PAPER_K or config.score.samples > PAPER_L:
         raise SystemExit(f"the run drew more than k={PAPER_K} / L={PAPER_L}: nothing to compare")
-    m = Measurement(task, len(run.rows("select", "selected.jsonl")), describe(config))
+    selected = len(run.rows("select", "selected.jsonl"))
+    m = Measurement(task, selected, describe(config), config.verify.min_agreement)
     if config.rounds > 1:
         m.notes.append(f"{config.rounds} rounds: round 1 is measured, later rounds not counted")
     sets, scores = verified(run), run.rows("score", "scores.jsonl")
     votes = scored = None
     if how is not None:
         votes, scored, labels, rows = draw_all(run, config, sets, how, m)
+        m.votes = vote_rows(task, config, sets, votes)
         record_agreement(task, sets, labels, m)
         picked = {s["id"] for s in run.rows("select", "selected.jsonl")}
         m.labels[f"selected by both (SelectTop on L={PAPER_L} scores)"] = len(
@@ -454,6 +484,22 @@ def bench_line(instructor: float, base: float, agreement: tuple[int, int] | None
     return f"{head} label_agreement={share:.3f} {target} {'PASS' if met else 'MISS'}"
 
 
+def write_votes(path: Path, m: Measurement, source: object) -> None:
+    """The drawn votes as `synthrl audit --out` JSON (k, min_agreement, kind, rows of votes),
+    which `bench/verify.py --audit` replays."""
+    if not m.votes:
+        raise SystemExit("--votes-out needs --draw (or --quick): no votes were drawn")
+    data = {
+        "source": f"bench/cost.py --draw on {source}",
+        "k": PAPER_K,
+        "min_agreement": m.min_agreement,
+        "kind": m.task.answer.kind,
+        "rows": m.votes,
+    }
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    print(f"wrote the {len(m.votes)} samples' k={PAPER_K} votes to {path}")
+
+
 # no MiniLM drift check in --quick: no model is loaded
 QUICK_SETTINGS = f"""generate.n=4 retrieve.per_keyword=2 select.m=2 verify.k={PAPER_K}
     verify.adaptive=true score.samples={PAPER_L} score.adaptive=true
@@ -506,6 +552,7 @@ def main() -> None:
     add("--allow-misses", action="store_true", help="draw though the run's calls are not cached")
     add("--price-in", type=float, default=PRICE_IN, help="USD per 1M input tokens")
     add("--price-out", type=float, default=PRICE_OUT, help="USD per 1M output tokens")
+    add("--votes-out", type=Path, help="with --draw: write the k=16 votes for bench/verify.py")
     args = parser.parse_args()
     from synthrl.paths import default_cache_path
 
@@ -521,6 +568,8 @@ def main() -> None:
             cache = args.cache or default_cache_path()
             m = measure(args.run, Draw(cache, args.allow_misses) if args.draw else None)
         instructor, base = report(m, args.price_in, args.price_out)
+        if args.votes_out is not None:
+            write_votes(args.votes_out, m, args.run or "--quick")
     if m.agreement is None:
         print("label agreement: n/a (estimated counts; --draw draws the paper's votes)")
     else:

@@ -54,6 +54,14 @@ def test_ledger_cost_scales_up_cache_hits(cost: ModuleType) -> None:
     assert unknown == cost.Cost(0, 10, 0, 0) and "unknown" in source
 
 
+def test_ledger_cost_counts_cache_hits_at_their_drawn_tokens(cost: ModuleType) -> None:
+    # a ledger with the cached_* counters: 4 requests drawn, 3 more answered whole by the cache
+    row = {"requests": 4, "samples": 10, "prompt_tokens": 400, "completion_tokens": 500}
+    cached = {"cached_requests": 3, "cached_prompt_tokens": 300, "cached_completion_tokens": 450}
+    found, source = cost.ledger_cost([{**row, "cache_hits": 5, **cached}])
+    assert found == cost.Cost(7, 10, 700, 950) and "est." not in source
+
+
 def test_agreement_counts_the_runs_kept_samples(cost: ModuleType) -> None:
     ours = {"a": "1", "b": "2", "c": None, "d": "4"}
     paper = {"a": "1.0", "b": None, "c": "3", "d": "5"}
@@ -111,6 +119,10 @@ def test_measure_on_the_fakes(cost: ModuleType, fake_run: tuple) -> None:
     score = rows(drawn)["score"]  # 3 initial samples + 3 rewrites, 64 each for the paper
     assert score.paper.completions == 6 * 64
     assert drawn.agreement == (6, 6)  # the fakes are deterministic: the same labels at 16
+    votes = [r["votes"] for r in drawn.votes]  # what bench/verify.py replays
+    assert [r["stage"] for r in drawn.votes] == ["verify"] * 4 + ["adapt"] * 3
+    assert all(len(v) == 16 for v in votes)
+    assert sum(len(set(v)) == 1 for v in votes) == 6 and len(set(votes[3])) > 8
     assert not [n for n in drawn.notes if n.startswith("check:")]  # the ledger agrees
     assert "244 completions from the call cache, 252 drawn now" in drawn.notes[-1]
     again = cost.measure(run, cost.Draw(cache, progress=False))
@@ -134,9 +146,10 @@ def test_draw_refuses_a_cache_without_the_runs_calls(
         cost.measure(run, cost.Draw(tmp_path / "other.sqlite", progress=False))
 
 
-def test_quick_cli_ends_with_the_bench_line() -> None:
+def test_quick_cli_ends_with_the_bench_line(tmp_path: Path) -> None:
+    votes = tmp_path / "votes.json"
     out = subprocess.run(
-        [sys.executable, "bench/cost.py", "--quick"],
+        [sys.executable, "bench/cost.py", "--quick", "--votes-out", str(votes)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -146,3 +159,15 @@ def test_quick_cli_ends_with_the_bench_line() -> None:
     last = out.strip().splitlines()[-1]
     assert last.startswith("BENCH cost instructor_ratio=") and " label_agreement=1.000 " in last
     assert "| instructor USD |" in out and "| score | base | 384 |" in out
+    # the drawn votes replay in bench/verify.py as real votes
+    replayed = subprocess.run(
+        [sys.executable, "bench/verify.py", "--audit", str(votes)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "7 samples, k=16, min_agreement=0.5, kind number, real votes" in replayed
+    assert "| full k (paper) | 112 | 1.00 | 1.000 |" in replayed
+    assert replayed.strip().splitlines()[-1].startswith("BENCH verify completions_ratio=")

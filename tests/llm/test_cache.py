@@ -48,6 +48,26 @@ def test_partial_hits_request_only_missing_samples(tmp_path: Path) -> None:
     assert usage.cache_hits == 4 and usage.requests == 1 and usage.samples == 10
 
 
+def test_cache_hits_keep_what_they_cost_when_drawn(tmp_path: Path) -> None:
+    """The ledger counts what the cache saved: tokens of cached samples, and the requests and
+    prompts it answered whole (a partly cached request pays its prompt again)."""
+    llm = make_llm(tmp_path / "c.sqlite", FakeBackend(responder=echo))
+    requests = [Request(prompt="one two three", n=2, temperature=1.0)]
+    drawn = llm.generate(requests, stage="a")[0]
+    first = llm.ledger.by_stage("a")
+    assert first.cached_requests == first.cached_completion_tokens == 0
+    llm2 = make_llm(tmp_path / "c.sqlite", FakeBackend(responder=echo))
+    whole = llm2.generate(requests, stage="b")[0]
+    partial = llm2.generate([Request(prompt="one two three", n=3, temperature=1.0)], stage="c")
+    b, c = llm2.ledger.by_stage("b"), llm2.ledger.by_stage("c")
+    assert whole.texts == drawn.texts and b.requests == b.completion_tokens == 0
+    assert (b.cached_requests, b.cached_prompt_tokens) == (1, first.prompt_tokens) == (1, 3)
+    assert b.cached_completion_tokens == first.completion_tokens > 0
+    assert partial[0].texts[:2] == drawn.texts and c.requests == 1
+    assert (c.cached_requests, c.cached_prompt_tokens) == (0, 0)
+    assert c.cached_completion_tokens == first.completion_tokens
+
+
 def test_key_depends_on_sampling_settings(tmp_path: Path) -> None:
     backend = FakeBackend(responder=echo)
     llm = make_llm(tmp_path / "c.sqlite", backend)

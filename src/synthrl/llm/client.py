@@ -283,9 +283,14 @@ class LLM:
         for i, (request, request_keys) in enumerate(zip(requests, keys, strict=True)):
             for j, key in enumerate(request_keys):
                 if key in hits:
-                    slots[i][j], tokens = hits[key]
+                    sample, tokens = hits[key]
+                    slots[i][j] = sample
                     prompt_tokens[i] = max(prompt_tokens[i], tokens)
                     usage.cache_hits += 1
+                    usage.cached_completion_tokens += sample.completion_tokens
+            if request_keys and all(key in hits for key in request_keys):
+                usage.cached_requests += 1
+                usage.cached_prompt_tokens += prompt_tokens[i]
             for start, count in _missing_runs(slots[i]):
                 todo.append((i, start, request.with_samples(request.first_sample + start, count)))
         return todo

@@ -73,6 +73,12 @@ class Usage:
     wall_s: float = 0.0
     cost_usd: float = 0.0  # of the priced tokens
     unpriced_tokens: int = 0  # tokens of models with no known price (cost unknown)
+    # what the cache hits cost when they were first drawn (not paid again): the completion
+    # tokens of every cached sample, and the requests and prompt tokens of the requests the
+    # cache answered whole (a request partly cached pays its prompt again, counted above)
+    cached_requests: int = 0
+    cached_prompt_tokens: int = 0
+    cached_completion_tokens: int = 0
 
     @property
     def usd(self) -> str:
