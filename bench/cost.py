@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import math
 import sys
 import tempfile
@@ -97,7 +96,7 @@ class Measurement:
     min_agreement: float = 0.5
     rows: list[Row] = field(default_factory=list)
     agreement: tuple[int, int] | None = None  # (kept with the same label, the run's kept)
-    votes: list[dict[str, Any]] = field(default_factory=list)  # drawn: `vote_rows`
+    votes: list[dict[str, Any]] = field(default_factory=list)  # drawn: `draw_votes`
     labels: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -189,10 +188,17 @@ def check_cached(llm: Any, requests: Sequence[Any], drawn: Sequence[int], allow:
 
 
 def draw_votes(
-    llm: Any, task: Any, config: Any, samples: list[dict[str, Any]], desc: str, allow: bool
+    llm: Any,
+    task: Any,
+    config: Any,
+    samples: list[dict[str, Any]],
+    desc: str,
+    how: Draw,
+    votes: list[dict[str, Any]],
 ) -> tuple[dict[str, Any], dict[str, str | None]]:
     """The paper's k = 16 votes on `samples` (a Result by id) and its labels by id (None:
-    dropped), from the library's own requests and majority vote."""
+    dropped), from the library's own requests and majority vote; each sample's answers (None:
+    unreadable, cut off or failing its arithmetic), in draw order, are added to `votes`."""
     from synthrl.synthesis.samples import verify_requests
     from synthrl.synthesis.votes import verify_samples
 
@@ -200,7 +206,7 @@ def draw_votes(
     requests = verify_requests(
         task, samples, cfg.k, cfg.temperature, cfg.max_tokens, config.llm.seed
     )
-    check_cached(llm, requests, [len(s["answers"]) for s in samples], allow)
+    check_cached(llm, requests, [len(s["answers"]) for s in samples], how.allow)
     results: list[Any] = []
 
     def generate(requests: list[Any], desc: str = "") -> list[Any]:
@@ -210,24 +216,9 @@ def draw_votes(
     kept, dropped = verify_samples(generate, task, cfg, config.llm.seed, samples, desc=desc)
     labels: dict[str, str | None] = {d["id"]: None for d in dropped}
     labels.update({s["id"]: s["label"] for s in kept})
+    answers = {s["id"]: s["answers"] for s in kept + dropped}  # as the vote counted them
+    votes.extend({"id": s["id"], "stage": desc, "votes": answers[s["id"]]} for s in samples)
     return {s["id"]: r for s, r in zip(samples, results, strict=True)}, labels
-
-
-def vote_rows(task: Any, config: Any, sets: dict[str, list[dict[str, Any]]], votes: Any) -> list:
-    """The paper's k = 16 votes per sample as the answers the vote counted (None: unreadable,
-    cut off or failing its arithmetic), in draw order: `synthrl audit --out`'s rows."""
-    from synthrl.synthesis.samples import vote_answers_of
-
-    cfg = config.verify
-    permuted = cfg.permute_options and task.answer.kind == "choice"
-    rows = []
-    for stage, samples in sets.items():
-        for s in samples:
-            result = votes[s["id"]]
-            cuts = [x.finish_reason == "length" for x in result.samples]
-            answers = vote_answers_of(task, s, result.texts, cuts, cfg.check_arithmetic, permuted)
-            rows.append({"id": s["id"], "stage": stage, "votes": answers})
-    return rows
 
 
 def draw_scores(
@@ -289,8 +280,10 @@ def score_row(cfg: Any, scores: list[dict[str, Any]], led: Cost, draws: Any) -> 
 def check_ledger(stage: str, usage: list[dict[str, Any]], ours: Cost, notes: list[str]) -> None:
     """Note where the modelled cost of the run differs from what its ledger recorded."""
     led, source = ledger_cost(usage)
-    if source == "ledger" and any(
-        abs(a - b) > 0.5 for a, b in zip(led.values(), ours.values(), strict=True)
+    if (
+        "est." not in source
+        and "unknown" not in source
+        and any(abs(a - b) > 0.5 for a, b in zip(led.values(), ours.values(), strict=True))
     ):
         shown = ", ".join(f"{v:,.0f}" for v in led.values())
         notes.append(
@@ -324,7 +317,6 @@ def measure(run_dir: Path, how: Draw | None = None) -> Measurement:
     votes = scored = None
     if how is not None:
         votes, scored, labels, rows = draw_all(run, config, sets, how, m)
-        m.votes = vote_rows(task, config, sets, votes)
         record_agreement(task, sets, labels, m)
         picked = {s["id"] for s in run.rows("select", "selected.jsonl")}
         m.labels[f"selected by both (SelectTop on L={PAPER_L} scores)"] = len(
@@ -375,7 +367,7 @@ def draw_all(
         spec = inference_spec(config, "instructor")
         with closing(open_llm(spec, config.llm, cache, ledger, how.progress)) as llm:
             for stage, samples in sets.items():
-                drawn, found = draw_votes(llm, m.task, config, samples, stage, how.allow)
+                drawn, found = draw_votes(llm, m.task, config, samples, stage, how, m.votes)
                 votes.update(drawn)
                 labels.update(found)
         spec = inference_spec(config, "base")
@@ -484,22 +476,6 @@ def bench_line(instructor: float, base: float, agreement: tuple[int, int] | None
     return f"{head} label_agreement={share:.3f} {target} {'PASS' if met else 'MISS'}"
 
 
-def write_votes(path: Path, m: Measurement, source: object) -> None:
-    """The drawn votes as `synthrl audit --out` JSON (k, min_agreement, kind, rows of votes),
-    which `bench/verify.py --audit` replays."""
-    if not m.votes:
-        raise SystemExit("--votes-out needs --draw (or --quick): no votes were drawn")
-    data = {
-        "source": f"bench/cost.py --draw on {source}",
-        "k": PAPER_K,
-        "min_agreement": m.min_agreement,
-        "kind": m.task.answer.kind,
-        "rows": m.votes,
-    }
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    print(f"wrote the {len(m.votes)} samples' k={PAPER_K} votes to {path}")
-
-
 # no MiniLM drift check in --quick: no model is loaded
 QUICK_SETTINGS = f"""generate.n=4 retrieve.per_keyword=2 select.m=2 verify.k={PAPER_K}
     verify.adaptive=true score.samples={PAPER_L} score.adaptive=true
@@ -554,6 +530,8 @@ def main() -> None:
     add("--price-out", type=float, default=PRICE_OUT, help="USD per 1M output tokens")
     add("--votes-out", type=Path, help="with --draw: write the k=16 votes for bench/verify.py")
     args = parser.parse_args()
+    if args.votes_out is not None and not (args.draw or args.quick):
+        parser.error("--votes-out needs --draw (or --quick): only drawn votes can be written")
     from synthrl.paths import default_cache_path
 
     with tempfile.TemporaryDirectory() as tmp, _errors():
@@ -569,7 +547,12 @@ def main() -> None:
             m = measure(args.run, Draw(cache, args.allow_misses) if args.draw else None)
         instructor, base = report(m, args.price_in, args.price_out)
         if args.votes_out is not None:
-            write_votes(args.votes_out, m, args.run or "--quick")
+            sys.path.insert(0, str(ROOT / "bench"))
+            from verify import write_votes  # the votes file's reader and writer
+
+            source = f"bench/cost.py --draw on {args.run or '--quick'}"
+            found = (PAPER_K, m.min_agreement, m.task.answer.kind)
+            write_votes(args.votes_out, *found, m.votes, source)
     if m.agreement is None:
         print("label agreement: n/a (estimated counts; --draw draws the paper's votes)")
     else:

@@ -5,9 +5,11 @@ adaptive rules keep the labels of drawing all k.
     .venv/bin/python bench/verify.py --audit FILE [--kind KIND] [--deltas 0.02 0.05 0.1 0.2]
     .venv/bin/python bench/verify.py [--quick] [--k 16] [--min-agreement 0.5]
 
---audit FILE is the JSON of `synthrl audit TASK --out FILE`: every item's k votes in draw order,
-as answers already extracted (None: unreadable or cut off), with the audit's k, min_agreement and
-answer kind (--kind for older files without it). Without it the votes are simulated, seeded: per
+--audit FILE is the JSON of `synthrl audit TASK --out FILE` (GSM8K questions with their gold
+answers), or of `bench/cost.py RUN --draw --votes-out FILE` (the paper's k = 16 votes on a real
+run's synthetic samples): every item's k votes in draw order, as answers already extracted
+(None: unreadable, cut off or failing its arithmetic), with k, min_agreement and the answer kind
+(--kind for older files without it). Without it the votes are simulated, seeded: per
 sample the instructor's chance of the right answer is drawn from a pass-rate mix (30% easy,
 0.85-1; 30% medium, 0.5-0.85; 20% hard, 0.2-0.5; 20% near hopeless, 0-0.2), and the rest goes
 to one common wrong answer (a share drawn in 0-0.8 of it), unreadable votes (a tenth of it) and
@@ -74,6 +76,16 @@ def load_audit(path: Path, kind: str | None) -> tuple[list[Answers], int, float,
         print(f"skipping {short} items with fewer than k={k} recorded votes")
     kind = kind or data.get("kind") or "number"
     return [v for v in votes if len(v) == k], k, float(data["min_agreement"]), kind
+
+
+def write_votes(
+    path: Path, k: int, min_agreement: float, kind: str, rows: list[dict], source: str
+) -> None:
+    """Votes as `synthrl audit --out` JSON (`load_audit` reads it): k, min_agreement, the answer
+    kind and rows of each item's answers in draw order (None: unreadable)."""
+    data = {"source": source, "k": k, "min_agreement": min_agreement, "kind": kind, "rows": rows}
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    print(f"wrote the {len(rows)} samples' k={k} votes to {path}")
 
 
 def simulate(count: int, k: int, seed: int = 0) -> list[Answers]:

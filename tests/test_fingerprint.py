@@ -179,3 +179,18 @@ def test_random_bytes_change_digest(tmp_path: Path) -> None:
         (folder / "a.bin").write_bytes(random.Random(seed).randbytes(32))
         seen.add(folder_digest(folder))
     assert len(seen) == 5
+
+
+def test_score_keys_the_stopping_rule_only_when_it_runs(write_task) -> None:
+    from synthrl.stages import score
+
+    task = load_task(write_task(GOOD_TASK))
+
+    def key(preset: str, **fields: object) -> dict:
+        return score.settings(task, resolve_config(preset, overrides={"score": fields}))
+
+    # full-L (paper): round_size and delta do nothing, so changing them reruns nothing
+    assert key("paper") == key("paper", round_size=2, delta=0.2)
+    assert "delta" not in key("paper")["score"]
+    # adaptive (cpu): they decide where samples stop
+    assert key("cpu") != key("cpu", delta=0.2) and key("cpu") != key("cpu", round_size=2)

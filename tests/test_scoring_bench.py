@@ -39,11 +39,12 @@ def test_full_l_agrees_with_itself_and_rounds_of_l_save_nothing(bench: ModuleTyp
     pops = bench.populations(20, 16, 2)
     assert len(pops) == 2 and all(len(a) == len(b) == 20 for a, b in pops)
     assert pops[0][0] != pops[0][1]  # the second set is fresh draws
+    assert bench.populations(20, 16, 1, first_seed=1) == pops[1:]  # seeded: held-out by seed
     assert bench.noise_floor([(a, a) for a, _ in pops], 16, 10) == (1.0, 1.0)
     # one round of all L draws: the rule never stops a sample early
-    same = bench.simulate(pops, 16, 10, rounds=16, delta=0.1, target=2.0)
+    same = bench.simulate(pops, 16, 10, round_size=16, delta=0.1, target=2.0)
     assert same == {"ratio": 1.0, "ratio_low": 1.0, "jaccard": 1.0, "jaccard_low": 1.0, "both": 0}
-    cheaper = bench.simulate(pops, 16, 10, rounds=4, delta=0.2, target=2.0)
+    cheaper = bench.simulate(pops, 16, 10, round_size=4, delta=0.2, target=2.0)
     assert cheaper["ratio"] > 1.0
 
 

@@ -253,7 +253,8 @@ class ScoreConfig(_Section):
         False, description="Sample in rounds; stop a sample once its side of the cut is clear."
     )
     # round_size and delta: chosen for the paper's L = 64 on simulated populations before the
-    # real draws were replayed (bench/scoring.py --choose, docs/scoring.md); `cpu`: 4 and 0.05
+    # real draws were replayed (bench/scoring.py --choose, docs/scoring.md); the cpu presets
+    # set their own (synthrl.presets)
     round_size: int = Field(8, ge=1, description="Completions per sample per adaptive round.")
     delta: float = Field(
         0.1, gt=0, lt=0.5, description="Adaptive: stop once the other side's chance is below this."

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from synthrl.llm import LLM, CallCache, Ledger, Request
+from synthrl.llm.base import Result
 from synthrl.llm.fake import FakeBackend
 
 
@@ -66,6 +67,28 @@ def test_cache_hits_keep_what_they_cost_when_drawn(tmp_path: Path) -> None:
     assert partial[0].texts[:2] == drawn.texts and c.requests == 1
     assert (c.cached_requests, c.cached_prompt_tokens) == (0, 0)
     assert c.cached_completion_tokens == first.completion_tokens
+
+
+class PartsBackend(FakeBackend):
+    """A batch engine's way of answering: each sample its own part as it finishes, the prompt's
+    tokens on the first part only (synthrl/llm/llamacpp_batch.py)."""
+
+    def generate(self, requests, on_result) -> None:  # type: ignore[no-untyped-def]
+        def split(i: int, result: Result) -> None:
+            for j, sample in enumerate(result.samples):
+                on_result(
+                    i, Result(samples=[sample], prompt_tokens=result.prompt_tokens * (j == 0))
+                )
+
+        super().generate(requests, split)
+
+
+def test_a_request_answered_in_parts_is_one_request(tmp_path: Path) -> None:
+    llm = make_llm(tmp_path / "c.sqlite", PartsBackend(responder=echo))
+    result = llm.generate([Request(prompt="one two", n=4, temperature=1.0)], stage="s")[0]
+    usage = llm.ledger.by_stage("s")
+    assert result.texts == [f"one two#{j}" for j in range(4)] and result.prompt_tokens == 2
+    assert (usage.requests, usage.samples, usage.prompt_tokens) == (1, 4, 2)
 
 
 def test_key_depends_on_sampling_settings(tmp_path: Path) -> None:

@@ -173,8 +173,11 @@ class LLM:
             if filled[index] > sub.n:
                 raise RuntimeError(f"{self.backend.name} returned {filled[index]} of {sub.n}")
             slots[i][offset : offset + len(result.samples)] = result.samples
-            prompt_tokens[i] = max(prompt_tokens[i], result.prompt_tokens)  # parts after the
-            usage.requests += 1  # first of a request may carry 0
+            prompt_tokens[i] = max(prompt_tokens[i], result.prompt_tokens)
+            # a part that pays no prompt (a batch engine's later parts of one request) is not a
+            # request of its own; a top-up an endpoint was sent again is
+            if offset == start or result.prompt_tokens:
+                usage.requests += 1
             usage.prompt_tokens += result.prompt_tokens
             usage.completion_tokens += result.completion_tokens
             if self.cache is not None:

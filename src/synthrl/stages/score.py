@@ -124,7 +124,9 @@ def histograms(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
-    score = config.score.model_dump()
+    # the stopping rule's settings matter only when it runs (a full-L run keeps its key)
+    unused = set() if config.score.adaptive else {"round_size", "delta"}
+    score = config.score.model_dump(exclude=unused)
     return {
         "base": config.models.base,
         "score": score,
