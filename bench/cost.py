@@ -33,129 +33,38 @@ from __future__ import annotations
 
 import argparse
 import io
-import math
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER_K, PAPER_L = 16, 64
-PRICE_IN, PRICE_OUT = 0.15, 0.60  # gpt-4o-mini, USD per 1M input / output tokens
-TARGET_INSTRUCTOR, TARGET_BASE, TARGET_AGREEMENT = 2.0, 3.0, 0.98
+sys.path.insert(0, str(ROOT / "bench"))
+from costmodel import (  # noqa: E402  (the cost model, beside this bench)
+    PAPER_K,
+    PAPER_L,
+    PRICE_IN,
+    PRICE_OUT,
+    Cost,
+    Measurement,
+    Row,
+    agreement,
+    bench_line,
+    ledger_cost,
+    ratio,
+    score_rounds,
+    totals,
+    verify_rounds,
+    vote_cost,
+)
+
 VERIFY_REASONS = ("low_agreement", "tied_vote", "no_parseable_vote")
+# (verify.k, verify.delta) replayed on the drawn votes (k < 16: their first k)
+WHAT_IF = ((16, 0.0), (16, 0.02), (16, 0.05), (16, 0.1), (16, 0.2), (8, 0.0), (4, 0.0))
 SHARED = {"keywords": "instructor", "pattern": "instructor", "generate": "instructor"}
-
-
-@dataclass
-class Cost:
-    """What one protocol spends on one model: requests, completions and tokens."""
-
-    requests: float = 0.0
-    completions: float = 0.0
-    input_tokens: float = 0.0
-    output_tokens: float = 0.0
-
-    def __add__(self, other: Cost) -> Cost:
-        return Cost(*(a + b for a, b in zip(self.values(), other.values(), strict=True)))
-
-    def minus(self, other: Cost) -> Cost:
-        """This cost less `other`, no field below 0."""
-        return Cost(*(max(a - b, 0.0) for a, b in zip(self.values(), other.values(), strict=True)))
-
-    def values(self) -> tuple[float, float, float, float]:
-        return self.requests, self.completions, self.input_tokens, self.output_tokens
-
-    def per_request(self) -> float:
-        """Mean input tokens per request."""
-        return self.input_tokens / self.requests if self.requests else 0.0
-
-    def usd(self, price_in: float, price_out: float) -> float:
-        return (self.input_tokens * price_in + self.output_tokens * price_out) / 1e6
-
-
-@dataclass
-class Row:
-    """One stage's cost under both protocols; `source` says where the numbers come from."""
-
-    stage: str
-    role: str  # instructor | base
-    paper: Cost
-    ours: Cost
-    source: str
-
-
-@dataclass
-class Measurement:
-    task: Any
-    selected: int
-    settings: str
-    min_agreement: float = 0.5
-    rows: list[Row] = field(default_factory=list)
-    agreement: tuple[int, int] | None = None  # (kept with the same label, the run's kept)
-    votes: list[dict[str, Any]] = field(default_factory=list)  # drawn: `draw_votes`
-    labels: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-
-def verify_rounds(drawn: int, k: int, min_agreement: float, adaptive: bool, delta: float) -> int:
-    """Requests `verify_samples` sent for a sample that ended with `drawn` votes: one round of
-    all k, or (adaptive) a first round of `earliest_stop` votes, then one vote per round."""
-    from synthrl.answers.vote import earliest_stop
-
-    if not adaptive:
-        return 1
-    return 1 + max(drawn - earliest_stop(k, min_agreement, delta), 0)
-
-
-def score_rounds(attempts: int, round_size: int, adaptive: bool) -> int:
-    """Requests `score_samples` sent for a sample scored with `attempts` completions."""
-    return math.ceil(attempts / round_size) if adaptive else 1
-
-
-def vote_cost(tokens: Sequence[int], prompt: float, drawn: int, rounds: int) -> tuple[Cost, Cost]:
-    """(paper, ours) for one verified sample: `tokens` are the completion tokens of the paper's
-    votes in draw order (the run's are their first `drawn`); each request pays `prompt`."""
-    paper = Cost(1, len(tokens), prompt, sum(tokens))
-    return paper, Cost(rounds, drawn, rounds * prompt, sum(tokens[:drawn]))
-
-
-def ledger_cost(usage: Sequence[dict[str, Any]]) -> tuple[Cost, str]:
-    """A stage's cost from its manifest's usage rows, and how it was known: cache hits count at
-    what they cost when first drawn (the ledger's `cached_*`); a ledger older than those counters
-    has no tokens for its hits, so they are scaled up from the completions drawn ("est.")."""
-
-    def total(key: str) -> float:
-        return sum(float(r.get(key) or 0) for r in usage)
-
-    cost = Cost(*map(total, ("requests", "samples", "prompt_tokens", "completion_tokens")))
-    hits = total("cache_hits")
-    if not hits:
-        return cost, "ledger"
-    if all("cached_completion_tokens" in r for r in usage):
-        cached = ("cached_requests", "cached_prompt_tokens", "cached_completion_tokens")
-        requests, prompt, completion = map(total, cached)
-        return cost + Cost(requests, 0, prompt, completion), f"ledger ({hits:.0f} cached)"
-    if cost.completions <= hits:
-        return Cost(0, cost.completions), f"ledger; tokens unknown ({hits:.0f} cache hits)"
-    factor = cost.completions / (cost.completions - hits)
-    scaled = Cost(
-        factor * cost.requests, cost.completions, *(factor * v for v in cost.values()[2:])
-    )
-    return scaled, f"ledger, est. ({hits:.0f} cache hits)"
-
-
-def agreement(
-    ours: dict[str, str | None], paper: dict[str, str | None], same: Callable[..., bool]
-) -> tuple[int, int]:
-    """(the run's kept samples the paper keeps with the same label, the run's kept samples):
-    `ours` and `paper` map sample ids to labels (None: dropped); `same(id, a, b)` compares."""
-    kept = {sid: label for sid, label in ours.items() if label is not None}
-    agree = sum(paper.get(i) is not None and same(i, label, paper[i]) for i, label in kept.items())
-    return agree, len(kept)
 
 
 def verified(run: Any) -> dict[str, list[dict[str, Any]]]:
@@ -335,6 +244,8 @@ def measure(run_dir: Path, how: Draw | None = None) -> Measurement:
     m.rows.append(score_row(config.score, scores, score_led, scored))
     check_ledger("verify", run.manifest("verify")["usage"], verify.ours, m.notes)
     check_ledger("score", run.manifest("score")["usage"], m.rows[-1].ours, m.notes)
+    if votes is not None:
+        what_if(config, sets, votes, labels, m)
     return m
 
 
@@ -382,24 +293,63 @@ def draw_all(
     return votes, scored, labels, rows
 
 
-def record_agreement(
-    task: Any, sets: dict[str, list[dict[str, Any]]], paper: dict[str, str | None], m: Measurement
-) -> None:
-    """The run's kept labels against the paper's, judged by the one answer checker."""
+def label_judge(task: Any, sets: dict[str, list[dict[str, Any]]]) -> Callable[..., bool]:
+    """`same(id, a, b)`: two labels of sample `id` are equivalent, by the one answer checker."""
     from synthrl.answers import equivalent
 
-    ours = {s["id"]: s["label"] for samples in sets.values() for s in samples}
     inputs = {s["id"]: s["input"] for samples in sets.values() for s in samples}
     kind = task.answer.kind
 
     def same(sid: str, a: str, b: str) -> bool:
         return a == b or equivalent(a, b, kind, **task.checker_options(inputs[sid]))
 
-    m.agreement = agreement(ours, paper, same)
+    return same
+
+
+def record_agreement(
+    task: Any, sets: dict[str, list[dict[str, Any]]], paper: dict[str, str | None], m: Measurement
+) -> None:
+    """The run's kept labels against the paper's, judged by the one answer checker."""
+    ours = {s["id"]: s["label"] for samples in sets.values() for s in samples}
+    m.agreement = agreement(ours, paper, label_judge(task, sets))
     kept = {i for i, label in paper.items() if label is not None}
     m.labels = {"verified": len(ours), "kept by the run": m.agreement[1]}
     m.labels["kept by the paper"] = len(kept)
     m.labels["dropped by the run, kept by the paper"] = sum(ours[i] is None for i in kept)
+
+
+def what_if(
+    config: Any,
+    sets: dict[str, list[dict[str, Any]]],
+    votes: dict[str, Any],
+    paper: dict[str, str | None],
+    m: Measurement,
+) -> None:
+    """synthrl's adaptive voting at each (k, delta) of `WHAT_IF`, replayed on the drawn votes
+    (the first k), every other instructor stage as the run spent it: each setting's instructor
+    cost and label agreement (against the paper's k = 16 labels) go to `m.what_if`."""
+    from synthrl.answers import vote_answers
+    from synthrl.synthesis.votes import votes_drawn
+
+    answers = {r["id"]: r["votes"] for r in m.votes}
+    kind, need, same = m.task.answer.kind, config.verify.min_agreement, label_judge(m.task, sets)
+    rest = [r.ours for r in m.rows if r.role == "instructor" and not r.stage.endswith(": votes")]
+    for k, delta in WHAT_IF:
+        cost, labels = sum(rest, Cost()), {}
+        for s in (s for samples in sets.values() for s in samples):
+            opts, found, result = (
+                m.task.checker_options(s["input"]),
+                answers[s["id"]],
+                votes[s["id"]],
+            )
+            drawn = votes_drawn(found[:k], kind, k, need, True, delta, **opts)
+            rounds = verify_rounds(drawn, k, need, True, delta)
+            tokens = [x.completion_tokens for x in result.samples]
+            cost += vote_cost(tokens, result.prompt_tokens, drawn, rounds)[1]
+            vote = vote_answers(found[:drawn], kind, need, **opts)
+            labels[s["id"]] = vote.answer if vote.accepted else None
+        name = f"k={k} adaptive" + (f", delta {delta:g}" if delta else " (exact)")
+        m.what_if.append((name, cost, agreement(labels, paper, same)))
 
 
 def paper_selection(config: Any, rows: list[dict[str, Any]]) -> set[str]:
@@ -409,15 +359,6 @@ def paper_selection(config: Any, rows: list[dict[str, Any]]) -> set[str]:
     table = [(r["id"], r["correct"], r["attempts"]) for r in rows]
     ranked = select_top(table, config.select.m, config.select.strategy, seed=config.llm.seed)
     return {r.id for r in ranked if r.selected}
-
-
-def totals(m: Measurement, role: str) -> tuple[Cost, Cost]:
-    rows = [r for r in m.rows if r.role == role]
-    return sum((r.paper for r in rows), Cost()), sum((r.ours for r in rows), Cost())
-
-
-def ratio(paper: float, ours: float) -> float:
-    return paper / ours if ours else math.inf
 
 
 def report(m: Measurement, price_in: float, price_out: float) -> tuple[float, float]:
@@ -454,26 +395,22 @@ def report(m: Measurement, price_in: float, price_out: float) -> tuple[float, fl
             f"| {r.paper.input_tokens:,.0f} / {r.paper.output_tokens:,.0f} "
             f"| {r.ours.input_tokens:,.0f} / {r.ours.output_tokens:,.0f} | {r.source} |"
         )
+    if m.what_if:
+        paper = totals(m, "instructor")[0].usd(price_in, price_out)
+        print(
+            "\n| votes replayed, other stages as run | instructor USD | instructor_ratio "
+            "| label agreement |"
+        )
+        print("|---|---:|---:|---:|")
+        for name, cost, (agree, kept) in m.what_if:
+            usd = cost.usd(price_in, price_out)
+            share = f"{agree / kept:.3f} ({agree} / {kept})" if kept else "n/a"
+            print(f"| {name} | ${usd / n:.6f} | {ratio(paper, usd):.2f} | {share} |")
     if m.labels:
         print("\nlabels: " + ", ".join(f"{k} {v}" for k, v in m.labels.items()))
     for note in m.notes:
         print(f"note: {note}")
     return result["instructor"], result["base"]
-
-
-def bench_line(instructor: float, base: float, agreement: tuple[int, int] | None) -> str:
-    """The closing BENCH line; without drawn votes the agreement is n/a and the verdict MISS."""
-    target = (
-        f"target=instructor_ratio>={TARGET_INSTRUCTOR:g},base_ratio>={TARGET_BASE:g},"
-        f"label_agreement>={TARGET_AGREEMENT:g}"
-    )
-    head = f"BENCH cost instructor_ratio={instructor:.2f} base_ratio={base:.2f}"
-    if agreement is None:
-        return f"{head} label_agreement=n/a estimate=yes {target} MISS"
-    agree, kept = agreement
-    share = agree / kept if kept else 0.0
-    met = instructor >= TARGET_INSTRUCTOR and base >= TARGET_BASE and share >= TARGET_AGREEMENT
-    return f"{head} label_agreement={share:.3f} {target} {'PASS' if met else 'MISS'}"
 
 
 # no MiniLM drift check in --quick: no model is loaded
