@@ -142,7 +142,7 @@ def choose(count: int, total: int, k: int, target: float) -> tuple[int, float]:
     print(
         f"L={total}, M={m}; full-L vs a fresh full-L run: Jaccard {mean:.3f} (lowest {low:.3f})\n"
     )
-    print("| round | delta | completions ratio (lowest) | Jaccard (lowest) | meets both |")
+    print("| round size | delta | completions ratio (lowest) | Jaccard (lowest) | meets both |")
     print("|---:|---:|---:|---:|---:|")
     best: tuple[float, float, int, float] = (-1.0, 0.0, 0, 0.0)
     for size in GRID_ROUND_SIZES:
