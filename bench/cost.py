@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.append(str(ROOT / "bench"))
 from costmodel import (  # noqa: E402  (the cost model, beside this bench)
     PAPER_K,
     PAPER_L,
@@ -225,6 +225,11 @@ def measure(run_dir: Path, how: Draw | None = None) -> Measurement:
     sets, scores = verified(run), run.rows("score", "scores.jsonl")
     votes = scored = None
     if how is not None:
+        if task.answer.kind == "choice" and config.verify.permute_options:
+            raise SystemExit(
+                "--draw does not model verify.permute_options (one request per vote on rotated "
+                "options) yet: measure this run without --draw"
+            )
         votes, scored, labels, rows = draw_all(run, config, sets, how, m)
         record_agreement(task, sets, labels, m)
         picked = {s["id"] for s in run.rows("select", "selected.jsonl")}
@@ -349,7 +354,8 @@ def what_if(
             vote = vote_answers(found[:drawn], kind, need, **opts)
             labels[s["id"]] = vote.answer if vote.accepted else None
         name = f"k={k} adaptive" + (f", delta {delta:g}" if delta else " (exact)")
-        m.what_if.append((name, cost, agreement(labels, paper, same)))
+        lost = sum(labels.get(i) is None for i, label in paper.items() if label is not None)
+        m.what_if.append((name, cost, agreement(labels, paper, same), lost))
 
 
 def paper_selection(config: Any, rows: list[dict[str, Any]]) -> set[str]:
@@ -399,13 +405,18 @@ def report(m: Measurement, price_in: float, price_out: float) -> tuple[float, fl
         paper = totals(m, "instructor")[0].usd(price_in, price_out)
         print(
             "\n| votes replayed, other stages as run | instructor USD | instructor_ratio "
-            "| label agreement |"
+            "| label agreement (its kept) | paper's kept: same label | paper's kept: dropped |"
         )
-        print("|---|---:|---:|---:|")
-        for name, cost, (agree, kept) in m.what_if:
+        print("|---|---:|---:|---:|---:|---:|")
+        paper_kept = m.labels.get("kept by the paper", 0)
+        for name, cost, (agree, kept), lost in m.what_if:
             usd = cost.usd(price_in, price_out)
             share = f"{agree / kept:.3f} ({agree} / {kept})" if kept else "n/a"
-            print(f"| {name} | ${usd / n:.6f} | {ratio(paper, usd):.2f} | {share} |")
+            recall = f"{agree / paper_kept:.3f}" if paper_kept else "n/a"
+            print(
+                f"| {name} | ${usd / n:.6f} | {ratio(paper, usd):.2f} | {share} | {recall} "
+                f"| {lost} |"
+            )
     if m.labels:
         print("\nlabels: " + ", ".join(f"{k} {v}" for k, v in m.labels.items()))
     for note in m.notes:
@@ -484,7 +495,7 @@ def main() -> None:
             m = measure(args.run, Draw(cache, args.allow_misses) if args.draw else None)
         instructor, base = report(m, args.price_in, args.price_out)
         if args.votes_out is not None:
-            sys.path.insert(0, str(ROOT / "bench"))
+            sys.path.append(str(ROOT / "bench"))
             from verify import write_votes  # the votes file's reader and writer
 
             source = f"bench/cost.py --draw on {args.run or '--quick'}"

@@ -61,7 +61,8 @@ class Measurement:
     rows: list[Row] = field(default_factory=list)
     agreement: tuple[int, int] | None = None  # (kept with the same label, the run's kept)
     votes: list[dict[str, Any]] = field(default_factory=list)  # drawn: `draw_votes`
-    what_if: list[tuple[str, Cost, tuple[int, int]]] = field(default_factory=list)
+    # (setting, instructor cost, (kept with the paper's label, kept), paper-kept samples dropped)
+    what_if: list[tuple[str, Cost, tuple[int, int], int]] = field(default_factory=list)
     labels: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 

@@ -46,7 +46,7 @@ from synthrl.config import ScoreConfig
 from synthrl.llm import LLM
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.append(str(ROOT / "bench"))
 from scoring_rules import overlap, replay  # noqa: E402  (a bench beside this one)
 
 # Pass rates of the embedded base model on 100 real synthetic GSM8K samples at L = 32

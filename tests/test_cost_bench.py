@@ -120,8 +120,8 @@ def test_measure_on_the_fakes(cost: ModuleType, fake_run: tuple) -> None:
     assert score.paper.completions == 6 * 64
     assert drawn.agreement == (6, 6)  # the fakes are deterministic: the same labels at 16
     # the quick run voted as the what-if's first row (k = 16, adaptive, exact): the same cost
-    name, cost_exact, agree = drawn.what_if[0]
-    assert name == "k=16 adaptive (exact)" and agree == (6, 6)
+    name, cost_exact, agree, lost = drawn.what_if[0]
+    assert name == "k=16 adaptive (exact)" and agree == (6, 6) and lost == 0
     assert cost_exact == cost.totals(drawn, "instructor")[1]
     assert [w[0] for w in drawn.what_if][-1] == "k=4 adaptive (exact)"
     assert drawn.what_if[-1][1].completions < cost_exact.completions
