@@ -124,7 +124,7 @@ def histograms(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def settings(task: Task, config: RunConfig) -> dict[str, Any]:
-    # the stopping rule's settings matter only when it runs (a full-L run keeps its key)
+    # the stopping rule's settings matter only when it runs: a full-L run's key leaves them out
     unused = set() if config.score.adaptive else {"round_size", "delta"}
     score = config.score.model_dump(exclude=unused)
     return {
