@@ -23,7 +23,9 @@ cache and counts what it would have generated; its seconds are its tokens at ful
 measured rate. The cache file (one per max_tokens, in the run directory) is kept, so a killed
 bench resumes where it stopped, and a smaller setting (fewer samples, smaller L) replays a
 larger one's completions. Without --run the synthetic set is made in runs/bench-scoring
-(runs/bench-scoring-quick with --quick).
+(runs/bench-scoring-quick with --quick), and both caches (the pipeline's instructor calls and
+the draws) are mirrored every 5 minutes in bench/data/<run name>/ as JSON lines: committed,
+they carry the hours of draws to another machine, where the same command restores them first.
 
 Ends with `BENCH scoring completions_ratio=X jaccard=Y L=L target=ratio>=3,jaccard>=0.8
 PASS|MISS` on the real draws (--quick: ratio >= 2 at L = 16).
@@ -32,12 +34,15 @@ PASS|MISS` on the real draws (--quick: ratio >= 2 at L = 16).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -157,9 +162,43 @@ def choose(count: int, total: int, k: int, target: float) -> tuple[int, float]:
     return best[2], best[3]
 
 
+STATE = ROOT / "bench" / "data"
+SAVE_EVERY_S = 300.0
+
+
+@contextlib.contextmanager
+def kept(cache_path: Path, state: Path, every: float = SAVE_EVERY_S) -> Iterator[Path]:
+    """The call cache at `cache_path`, mirrored in `state` (JSON lines in the repository): the
+    entries the state holds are added first, and the cache is written back every `every`
+    seconds and on leaving (also on an error or ^C), so hours of paid draws survive the machine
+    once the state file is committed."""
+    from synthrl.llm import CallCache
+
+    cache = CallCache(cache_path)
+    added = cache.load(state)
+    if added:
+        print(f"{state.relative_to(ROOT)}: {added} cached calls restored", flush=True)
+    stop = threading.Event()
+
+    def save() -> None:
+        while not stop.wait(every):
+            cache.dump(state)
+
+    saver = threading.Thread(target=save, daemon=True)
+    saver.start()
+    try:
+        yield cache_path
+    finally:
+        stop.set()
+        saver.join()
+        cache.dump(state)
+        cache.close()
+
+
 def ensure_synthetic_set(run_dir: Path, initial: int) -> list[dict]:
     """Run the pipeline to `adapt` with `initial` samples (stages already run with these
-    settings are skipped and every model call is cached) and return its samples."""
+    settings are skipped and every model call is cached, in the run directory's own cache kept
+    in bench/data/) and return its samples."""
     from synthrl.artifacts import RunDir
 
     command = [
@@ -178,8 +217,11 @@ def ensure_synthetic_set(run_dir: Path, initial: int) -> list[dict]:
         f"generate.n={initial}",
         "--set",
         "keywords.count=12",
+        "--cache",
+        str(run_dir / "calls.sqlite"),
     ]
-    subprocess.run(command, check=True)
+    with kept(run_dir / "calls.sqlite", STATE / run_dir.name / "pipeline-calls.jsonl"):
+        subprocess.run(command, check=True)
     return RunDir(run_dir).rows("adapt", "samples.jsonl")
 
 
@@ -249,7 +291,10 @@ def real_draws(
     m = max(1, len(samples) // 2)
     cache = run_dir / f"bench-cache-{args.max_tokens}.sqlite"
     backend = open_backend("embedded:base", LLMConfig(context=2048))
-    rows = score_both(LLM(backend, CallCache(cache), Ledger(), "embedded:base"), samples, rule, m)
+    state = STATE / run_dir.name / f"draws-{args.max_tokens}.jsonl"
+    with kept(cache, state) if not args.run else contextlib.nullcontext(cache):
+        llm = LLM(backend, CallCache(cache), Ledger(), "embedded:base")
+        rows = score_both(llm, samples, rule, m)
     full_scored, full_sel, full_wall, full_usage = rows["full-L (paper eq. 7)"]
     rate = seconds_per_token(cache, full_wall, full_usage.completion_tokens)
     print(

@@ -10,6 +10,9 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
+from synthrl.errors import SynthRLError
 from synthrl.llm import LLM, CallCache, Ledger, Request
 from synthrl.llm.base import Result
 from synthrl.llm.fake import FakeBackend
@@ -35,6 +38,28 @@ def test_second_call_is_served_from_cache(tmp_path: Path) -> None:
     assert [r.texts for r in again] == [r.texts for r in first]
     assert all(s.cached for r in again for s in r.samples)
     assert len(backend.calls) == 5
+
+
+def test_a_dumped_cache_loaded_elsewhere_repays_nothing(tmp_path: Path) -> None:
+    requests = [Request(prompt=f"p{i}", n=2, temperature=0.7) for i in range(4)]
+    first = make_llm(tmp_path / "a.sqlite", FakeBackend(responder=echo)).generate(
+        requests, stage="s"
+    )
+    assert CallCache(tmp_path / "a.sqlite").dump(tmp_path / "state.jsonl") == 8
+    fresh = CallCache(tmp_path / "b.sqlite")
+    assert fresh.load(tmp_path / "state.jsonl") == 8
+    assert fresh.load(tmp_path / "state.jsonl") == 0  # loading again adds nothing
+    assert fresh.load(tmp_path / "missing.jsonl") == 0
+    backend = FakeBackend(responder=echo)
+    again = make_llm(tmp_path / "b.sqlite", backend).generate(requests, stage="s")
+    assert [r.texts for r in again] == [r.texts for r in first]
+    assert backend.calls == []
+
+
+def test_a_damaged_cache_dump_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "state.jsonl").write_text('{"key": "k"}\n')
+    with pytest.raises(SynthRLError, match=r"state\.jsonl:1 is not a call-cache entry"):
+        CallCache(tmp_path / "c.sqlite").load(tmp_path / "state.jsonl")
 
 
 def test_partial_hits_request_only_missing_samples(tmp_path: Path) -> None:

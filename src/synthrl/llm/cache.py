@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
+import os
 import sqlite3
 import threading
 import time
@@ -96,6 +98,57 @@ class CallCache:
                 with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself
                     self._db.execute("ROLLBACK")
                 raise
+
+    def dump(self, path: str | Path) -> int:
+        """Write every entry to `path` as JSON lines (oldest first), replacing it atomically:
+        a portable copy that `load` reads back on another machine. Returns the entry count."""
+        path = Path(path)
+        with self._lock, self._guard():
+            rows = self._db.execute(
+                "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, created "
+                "FROM samples ORDER BY created, key"
+            ).fetchall()
+        names = ("key", "text", "finish_reason", "prompt_tokens", "completion_tokens", "created")
+        partial = path.with_name(path.name + ".partial")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("w", encoding="utf-8") as out:
+                for row in rows:
+                    out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False))
+                    out.write("\n")
+            os.replace(partial, path)
+        except OSError as err:
+            raise disk_error(err, path) from None
+        return len(rows)
+
+    def load(self, path: str | Path) -> int:
+        """Add the entries of a `dump` file that this cache lacks (kept entries win). Returns
+        how many were added; a missing file adds none."""
+        path = Path(path)
+        if not path.exists():
+            return 0
+        rows = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                e = json.loads(line)
+                rows.append(
+                    (
+                        e["key"],
+                        e["text"],
+                        e["finish_reason"],
+                        int(e["prompt_tokens"]),
+                        int(e["completion_tokens"]),
+                        float(e["created"]),
+                    )
+                )
+            except (ValueError, KeyError, TypeError):
+                raise SynthRLError(f"{path}:{number} is not a call-cache entry") from None
+        with self._lock, self._guard():
+            before = self._db.total_changes
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR IGNORE INTO samples VALUES (?,?,?,?,?,?)", rows)
+            self._db.execute("COMMIT")
+            return self._db.total_changes - before
 
     def __len__(self) -> int:
         with self._lock:
