@@ -476,7 +476,7 @@ def models_prepare(
         console.print(f"[green]ok[/] {name}: {models.data_path(name)}")
 
 
-from synthrl import cli_compare, cli_export, cli_setup  # noqa: E402, F401  (register them)
+from synthrl import cli_cache, cli_compare, cli_export, cli_setup  # noqa: E402, F401  (registered)
 
 
 def main() -> None:
