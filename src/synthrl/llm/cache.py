@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -108,17 +107,14 @@ class CallCache:
                 "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, created "
                 "FROM samples ORDER BY created, key"
             ).fetchall()
+        from synthrl.artifacts import write_jsonl  # the project's atomic JSON-lines writer
+
         names = ("key", "text", "finish_reason", "prompt_tokens", "completion_tokens", "created")
-        partial = path.with_name(path.name + ".partial")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with partial.open("w", encoding="utf-8") as out:
-                for row in rows:
-                    out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False))
-                    out.write("\n")
-            os.replace(partial, path)
         except OSError as err:
             raise disk_error(err, path) from None
+        write_jsonl(path, (dict(zip(names, row, strict=True)) for row in rows))
         return len(rows)
 
     def load(self, path: str | Path) -> int:
@@ -146,8 +142,13 @@ class CallCache:
         with self._lock, self._guard():
             before = self._db.total_changes
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR IGNORE INTO samples VALUES (?,?,?,?,?,?)", rows)
-            self._db.execute("COMMIT")
+            try:
+                self._db.executemany("INSERT OR IGNORE INTO samples VALUES (?,?,?,?,?,?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself
+                    self._db.execute("ROLLBACK")
+                raise
             return self._db.total_changes - before
 
     def __len__(self) -> int:
