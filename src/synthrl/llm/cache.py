@@ -88,15 +88,22 @@ class CallCache:
         """Store (key, sample, prompt_tokens) triples in one committed transaction."""
         now = time.time()
         rows = [(k, s.text, s.finish_reason, p, s.completion_tokens, now) for k, s, p in items]
+        self._insert("INSERT OR REPLACE", rows)
+
+    def _insert(self, verb: str, rows: list[tuple]) -> int:
+        """Insert rows in one committed transaction (rolled back on failure); return how many
+        rows changed."""
         with self._lock, self._guard():
+            before = self._db.total_changes
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?)", rows)
+                self._db.executemany(f"{verb} INTO samples VALUES (?,?,?,?,?,?)", rows)
                 self._db.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself
                     self._db.execute("ROLLBACK")
                 raise
+            return self._db.total_changes - before
 
     def dump(self, path: str | Path) -> int:
         """Write every entry to `path` as JSON lines (oldest first), replacing it atomically:
@@ -139,17 +146,7 @@ class CallCache:
                 )
             except (ValueError, KeyError, TypeError):
                 raise SynthRLError(f"{path}:{number} is not a call-cache entry") from None
-        with self._lock, self._guard():
-            before = self._db.total_changes
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany("INSERT OR IGNORE INTO samples VALUES (?,?,?,?,?,?)", rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself
-                    self._db.execute("ROLLBACK")
-                raise
-            return self._db.total_changes - before
+        return self._insert("INSERT OR IGNORE", rows)
 
     def __len__(self) -> int:
         with self._lock:
