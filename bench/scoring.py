@@ -26,6 +26,7 @@ larger one's completions. Without --run the synthetic set is made in runs/bench-
 (runs/bench-scoring-quick with --quick), and both caches (the pipeline's instructor calls and
 the draws) are mirrored every 5 minutes in bench/data/<run name>/ as JSON lines: committed,
 they carry the hours of draws to another machine, where the same command restores them first.
+(The quick run's mirror, bench/data/bench-scoring-quick/, is minutes of work and git-ignored.)
 
 Ends with `BENCH scoring completions_ratio=X jaccard=Y L=L target=ratio>=3,jaccard>=0.8
 PASS|MISS` on the real draws (--quick: ratio >= 2 at L = 16).
