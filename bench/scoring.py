@@ -38,6 +38,7 @@ import argparse
 import contextlib
 import json
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -367,6 +368,8 @@ def simulated_table(args: argparse.Namespace, count: int, total: int, rule: Scor
 
 
 def main() -> None:
+    # SIGTERM ends the bench like ^C: `kept()` writes its caches' state on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 samples at L=16")
     parser.add_argument("--run", type=Path, default=None, help="a run whose adapt stage finished")
